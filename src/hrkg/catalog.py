@@ -1,0 +1,375 @@
+"""The stored questions: one ``.rq`` file each, with a ``#+`` YAML header that documents it.
+
+A header looks like this (every ``#+`` line, prefix removed, is one YAML document)::
+
+    #+ summary: Newsroom items by date
+    #+ description: Every newsroom item with its date, type, title and summary.
+    #+ tags: [documents]
+    #+ parameters:
+    #+   year: {type: integer, description: Only items of this year}
+
+Parameters are typed, checked, turned into RDF terms and bound with a ``VALUES`` block that
+the catalog inserts at the start of the WHERE group, built from the terms' own N-Triples
+form. A value therefore never becomes query syntax: ``x" } UNION { ?s ?p ?o } #`` is just
+a string literal. (pyoxigraph's ``substitutions`` cannot be used: it binds the variable
+after the group's FILTERs are evaluated.) Every parameter must also be projected by the
+SELECT clause, which some servers (Virtuoso) require of bound variables; the columns of
+parameters are dropped from the answer.
+
+A malformed header, an undeclared parameter or a declared parameter the query never uses
+fails loudly, at load time, with the file and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyoxigraph import Literal, NamedNode
+
+from hrkg.errors import ParameterError, QueryDefinitionError, UnknownQueryError
+from hrkg.namespaces import expand_curie
+from hrkg.settings import DEFAULT_BASE_IRI
+from hrkg.sparql_text import where_group_start
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAMETER_TYPES = ("iri", "string", "langstring", "date", "integer")
+HEADER_KEYS = {"summary", "description", "tags", "parameters", "requires-one-of", "example"}
+PARAMETER_KEYS = {"type", "description", "default", "allowed", "required", "minimum", "maximum"}
+#: Longest string a parameter accepts; longer values are refused, never truncated.
+MAX_PARAMETER_CHARS = 1000
+
+Term = NamedNode | Literal
+
+_DATE_PATTERNS = (
+    (re.compile(r"^\d{4}$"), "gYear", "%Y"),
+    (re.compile(r"^\d{4}-\d{2}$"), "gYearMonth", "%Y-%m"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "date", "%Y-%m-%d"),
+)
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\x00-\x1f]')
+_IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_LANGSTRING = re.compile(r"^(?P<text>.*)@(?P<lang>[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One typed parameter of a stored query."""
+
+    name: str
+    type: str
+    description: str
+    default: Any = None
+    allowed: tuple[str, ...] = ()
+    required: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def to_term(self, value: object, base_iri: str = DEFAULT_BASE_IRI) -> Term:
+        """Check ``value`` against the type and the allowed values, and make it an RDF term."""
+        if isinstance(value, bool) or value is None:
+            raise self._error(value, f"a {self.type} value is needed")
+        if isinstance(value, (NamedNode, Literal)):
+            value = value.value
+        if isinstance(value, (dt.date, int)):
+            value = value.isoformat() if isinstance(value, dt.date) else str(value)
+        if not isinstance(value, str):
+            raise self._error(value, f"a {self.type} value is needed, not {type(value).__name__}")
+        if len(value) > MAX_PARAMETER_CHARS:
+            raise self._error(
+                value[:40] + "…", f"longer than the limit of {MAX_PARAMETER_CHARS} characters"
+            )
+        term = getattr(self, f"_{self.type}_term")(value, base_iri)
+        if self.allowed and term.value not in self.allowed:
+            raise self._error(value, "not one of the allowed values", ", ".join(self.allowed))
+        return term
+
+    def _iri_term(self, value: str, base_iri: str) -> NamedNode:
+        iri = expand_curie(value, base_iri) or value
+        if not _IRI_SCHEME.match(iri) or _IRI_FORBIDDEN.search(iri):
+            raise self._error(
+                value,
+                "not an absolute IRI",
+                "give a full IRI (https://…) or a prefixed name such as person:amadou-sanogo",
+            )
+        try:
+            return NamedNode(iri)
+        except ValueError as error:
+            raise self._error(value, f"not a valid IRI ({error})") from None
+
+    def _string_term(self, value: str, base_iri: str) -> Literal:
+        return Literal(value)
+
+    def _langstring_term(self, value: str, base_iri: str) -> Literal:
+        match = _LANGSTRING.match(value)
+        if not match:
+            raise self._error(
+                value, "no language tag", 'write the text then @ and a tag: "Tombouctou@fr"'
+            )
+        return Literal(match["text"], language=match["lang"].lower())
+
+    def _date_term(self, value: str, base_iri: str) -> Literal:
+        for pattern, datatype, strptime_format in _DATE_PATTERNS:
+            if pattern.match(value):
+                try:
+                    dt.datetime.strptime(value, strptime_format)
+                except ValueError:
+                    break
+                return Literal(value, datatype=NamedNode(XSD + datatype))
+        raise self._error(value, "not a date", "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2013-02")
+
+    def _integer_term(self, value: str, base_iri: str) -> Literal:
+        if not re.fullmatch(r"[+-]?\d{1,18}", value.strip()):
+            raise self._error(value, "not a whole number")
+        number = int(value)
+        if self.minimum is not None and number < self.minimum:
+            raise self._error(value, f"smaller than the minimum {self.minimum}")
+        if self.maximum is not None and number > self.maximum:
+            raise self._error(value, f"larger than the maximum {self.maximum}")
+        return Literal(str(number), datatype=NamedNode(XSD + "integer"))
+
+    def _error(self, value: object, problem: str, hint: str | None = None) -> ParameterError:
+        return ParameterError(
+            f"{value!r} is {problem}"
+            if not problem.startswith("a ")
+            else f"{problem}, got {value!r}",
+            where=f"parameter {self.name!r} ({self.type})",
+            hint=hint or self.description,
+        )
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    """One stored question: its documentation, typed parameters and SPARQL text."""
+
+    name: str
+    path: Path
+    summary: str
+    description: str
+    text: str
+    tags: tuple[str, ...] = ()
+    parameters: Mapping[str, Parameter] = field(default_factory=dict)
+    requires_one_of: tuple[str, ...] = ()
+    example: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_check(self) -> bool:
+        """A check returns no rows on good data; a row is a problem to fix."""
+        return self.name.endswith("-violation")
+
+    def bind(
+        self, values: Mapping[str, object], base_iri: str = DEFAULT_BASE_IRI
+    ) -> dict[str, Term]:
+        """Check every given value and return the terms to bind, defaults included."""
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            declared = ", ".join(self.parameters) or "none"
+            raise ParameterError(
+                f"unknown parameter {', '.join(map(repr, unknown))}",
+                where=f"query {self.name!r}",
+                hint=f"this query takes: {declared} (see `hrkg query show {self.name}`)",
+            )
+        bound: dict[str, Term] = {}
+        for name, parameter in self.parameters.items():
+            value = values.get(name, parameter.default)
+            if value is None or value == "":
+                if parameter.required:
+                    raise ParameterError(
+                        "a value is required",
+                        where=f"parameter {name!r} of query {self.name!r}",
+                        hint=parameter.description,
+                    )
+                continue
+            bound[name] = parameter.to_term(value, base_iri)
+        if self.requires_one_of and not set(self.requires_one_of) & set(bound):
+            raise ParameterError(
+                f"one of {', '.join(self.requires_one_of)} is required",
+                where=f"query {self.name!r}",
+                hint=self.description,
+            )
+        return bound
+
+    def sparql(self, bindings: Mapping[str, Term], base_iri: str = DEFAULT_BASE_IRI) -> str:
+        """The query text, re-based, with the bound terms in a VALUES block."""
+        text = self.text
+        if base_iri != DEFAULT_BASE_IRI:
+            text = text.replace(f"<{DEFAULT_BASE_IRI}", f"<{base_iri}")
+        if not bindings:
+            return text
+        names = " ".join(f"?{name}" for name in bindings)
+        row = " ".join(str(term) for term in bindings.values())
+        values_block = f" VALUES ({names}) {{ ({row}) }} "
+        at = where_group_start(text)
+        return text[:at] + values_block + text[at:]
+
+
+def _parse_header(path: Path, text: str) -> dict[str, Any]:
+    lines = [line[2:].removeprefix(" ") for line in text.splitlines() if line.startswith("#+")]
+    if not lines:
+        raise QueryDefinitionError(
+            "no #+ header", where=str(path), hint="start the file with '#+ summary: …' lines"
+        )
+    try:
+        header = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as error:
+        raise QueryDefinitionError(
+            f"the #+ header is not valid YAML: {error}", where=str(path)
+        ) from None
+    if not isinstance(header, dict):
+        raise QueryDefinitionError("the #+ header must be a YAML mapping", where=str(path))
+    unknown = set(header) - HEADER_KEYS
+    if unknown:
+        raise QueryDefinitionError(
+            f"unknown header key(s) {sorted(unknown)}",
+            where=str(path),
+            hint=f"allowed keys: {', '.join(sorted(HEADER_KEYS))}",
+        )
+    for key in ("summary", "description"):
+        if not isinstance(header.get(key), str) or not header[key].strip():
+            raise QueryDefinitionError(f"the header needs a '{key}' text", where=str(path))
+    return header
+
+
+def _parse_parameter(path: Path, name: str, spec: object) -> Parameter:
+    where = f"{path}: parameter {name!r}"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
+        raise QueryDefinitionError("a parameter name must be a SPARQL variable name", where=where)
+    if not isinstance(spec, dict):
+        raise QueryDefinitionError(
+            "a parameter must be a mapping with type and description", where=where
+        )
+    unknown = set(spec) - PARAMETER_KEYS
+    if unknown:
+        raise QueryDefinitionError(
+            f"unknown key(s) {sorted(unknown)}",
+            where=where,
+            hint=f"allowed: {sorted(PARAMETER_KEYS)}",
+        )
+    if spec.get("type") not in PARAMETER_TYPES:
+        raise QueryDefinitionError(
+            f"type {spec.get('type')!r} is not one of {', '.join(PARAMETER_TYPES)}", where=where
+        )
+    if not isinstance(spec.get("description"), str):
+        raise QueryDefinitionError("a parameter needs a description", where=where)
+    allowed = spec.get("allowed") or ()
+    if not isinstance(allowed, list | tuple):
+        raise QueryDefinitionError("'allowed' must be a list", where=where)
+    parameter = Parameter(
+        name=name,
+        type=spec["type"],
+        description=spec["description"],
+        default=spec.get("default"),
+        allowed=tuple(str(value) for value in allowed),
+        required=bool(spec.get("required", False)),
+        minimum=spec.get("minimum"),
+        maximum=spec.get("maximum"),
+    )
+    if parameter.default is not None:
+        try:
+            parameter.to_term(parameter.default)
+        except ParameterError as error:
+            raise QueryDefinitionError(
+                f"the default is invalid: {error.what}", where=where
+            ) from None
+    return parameter
+
+
+def _select_clause(text: str) -> str:
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    match = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.IGNORECASE | re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def load_query(path: Path, name: str) -> StoredQuery:
+    """Read and check one ``.rq`` file."""
+    text = path.read_text(encoding="utf-8")
+    header = _parse_header(path, text)
+    specs = header.get("parameters") or {}
+    if not isinstance(specs, dict):
+        raise QueryDefinitionError(
+            "'parameters' must be a mapping of name to spec", where=str(path)
+        )
+    parameters = {str(key): _parse_parameter(path, str(key), spec) for key, spec in specs.items()}
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+    select = _select_clause(text)
+    for parameter in parameters:
+        if not re.search(rf"[?$]{parameter}\b", body):
+            raise QueryDefinitionError(
+                f"parameter {parameter!r} is declared but ?{parameter} never occurs in the query",
+                where=str(path),
+            )
+        if select and not re.search(rf"[?$]{parameter}\b", select):
+            raise QueryDefinitionError(
+                f"parameter ?{parameter} must be projected by the SELECT clause",
+                where=str(path),
+                hint="bound variables must be projected (Virtuoso and others require it)",
+            )
+    requires_one_of = tuple(header.get("requires-one-of") or ())
+    if set(requires_one_of) - set(parameters):
+        raise QueryDefinitionError("'requires-one-of' names undeclared parameters", where=str(path))
+    try:
+        where_group_start(text)
+    except ValueError:
+        raise QueryDefinitionError("no WHERE group found", where=str(path)) from None
+    tags = header.get("tags") or ()
+    return StoredQuery(
+        name=name,
+        path=path,
+        summary=header["summary"].strip(),
+        description=" ".join(header["description"].split()),
+        text=text,
+        tags=tuple(str(tag) for tag in tags),
+        parameters=parameters,
+        requires_one_of=requires_one_of,
+        example={str(k): str(v) for k, v in (header.get("example") or {}).items()},
+    )
+
+
+class Catalog:
+    """Every stored query of a ``queries/`` folder, by name (``checks/…`` for checks)."""
+
+    def __init__(self, queries: Mapping[str, StoredQuery]) -> None:
+        self._queries = dict(sorted(queries.items()))
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Catalog:
+        if not folder.is_dir():
+            raise QueryDefinitionError("no queries folder", where=str(folder))
+        queries = {}
+        for path in sorted(folder.rglob("*.rq")):
+            name = path.relative_to(folder).with_suffix("").as_posix()
+            queries[name] = load_query(path, name)
+        return cls(queries)
+
+    def __iter__(self):
+        return iter(self._queries.values())
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._queries
+
+    def get(self, name: str) -> StoredQuery:
+        try:
+            return self._queries[name]
+        except KeyError:
+            close = [known for known in self._queries if name in known or known in name]
+            raise UnknownQueryError(
+                f"no stored query named {name!r}",
+                hint=f"did you mean {', '.join(close)}?"
+                if close
+                else "`hrkg query list` shows them",
+            ) from None
+
+    @property
+    def questions(self) -> list[StoredQuery]:
+        return [query for query in self if not query.is_check]
+
+    @property
+    def checks(self) -> list[StoredQuery]:
+        return [query for query in self if query.is_check]

@@ -1,0 +1,305 @@
+"""The ``hrkg`` command: a thin layer over :class:`hrkg.KnowledgeGraph`.
+
+Exit codes: 0 success; 1 a check found problems (validation, ``-violation`` checks);
+2 bad usage or bad input (unknown query, bad parameter, malformed SPARQL, unreadable file).
+Errors print what is wrong, where, and how to fix it, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+from typer.core import TyperGroup
+
+from hrkg import __version__
+from hrkg.errors import HrkgError
+from hrkg.export import EXPORT_FORMATS
+from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
+from hrkg.results import FORMATS, Table, display, render
+
+stdout = Console(soft_wrap=False)
+stderr = Console(stderr=True)
+
+
+class ErrorReportingGroup(TyperGroup):
+    """Turns hrkg's own errors into a message on stderr and exit code 2, without a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except HrkgError as error:
+            stderr.print(f"error: {error.message}", markup=False, highlight=False)
+            ctx.exit(2)
+
+
+app = typer.Typer(
+    cls=ErrorReportingGroup,
+    help="Query, export and check the hrkg human-rights knowledge graph.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+query_app = typer.Typer(help="The stored questions: list, show, run.", no_args_is_help=True)
+app.add_typer(query_app, name="query")
+
+
+class Options:
+    """The global options, kept until a command opens the graph (only then is it loaded)."""
+
+    def __init__(self, data_dir: Path | None, store: Path | None, base_iri: str | None) -> None:
+        self.data_dir, self.store, self.base_iri = data_dir, store, base_iri
+        self._graph: KnowledgeGraph | None = None
+
+    @property
+    def graph(self) -> KnowledgeGraph:
+        if self._graph is None:
+            self._graph = open_knowledge_graph(
+                self.data_dir,
+                store=self.store,
+                base_iri=self.base_iri,
+                show_progress=stderr.is_terminal,
+            )
+        return self._graph
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"hrkg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Content folder with ontology/, queries/ and data/.",
+            envvar="HRKG_DATA_DIR",
+        ),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", help="Folder of a persistent Oxigraph store (loaded once, reopened fast)."
+        ),
+    ] = None,
+    base_iri: Annotated[
+        str | None,
+        typer.Option("--base-iri", help="Base IRI of all project terms.", envvar="HRKG_BASE_IRI"),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Options(data_dir, store, base_iri)
+
+
+def _graph(ctx: typer.Context) -> KnowledgeGraph:
+    return ctx.ensure_object(Options).graph
+
+
+def _print_table(table: Table, fmt: str, graph: KnowledgeGraph) -> None:
+    if fmt != "table":
+        sys.stdout.write(render(table, fmt, graph.prefixes))
+        return
+    rich_table = RichTable(show_lines=False, header_style="bold")
+    for variable in table.variables:
+        rich_table.add_column(variable, overflow="fold")
+    for row in table.rows:
+        rich_table.add_row(*(display(term, graph.prefixes) for term in row))
+    stdout.print(rich_table)
+    note = f"{len(table)} row{'s' if len(table) != 1 else ''}"
+    if table.truncated:
+        note += " (cut at the row limit)"
+    stderr.print(note, style="dim")
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"{pair!r} is not name=value", param_hint="--param")
+        params[name.strip()] = value
+    return params
+
+
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", "-F", help=f"Result format: {', '.join(FORMATS)}."),
+]
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    return fmt
+
+
+@query_app.command("list")
+def query_list(ctx: typer.Context) -> None:
+    """List the stored questions and checks."""
+    catalog = _graph_catalog(ctx)
+    rich_table = RichTable(header_style="bold")
+    rich_table.add_column("name", no_wrap=True)
+    rich_table.add_column("summary")
+    rich_table.add_column("parameters")
+    for stored in catalog:
+        rich_table.add_row(stored.name, stored.summary, ", ".join(stored.parameters))
+    stdout.print(rich_table)
+
+
+def _graph_catalog(ctx: typer.Context):
+    """The catalogue alone: listing and showing queries need no data loaded."""
+    from hrkg.catalog import Catalog
+    from hrkg.content import ContentLayout
+    from hrkg.settings import Settings
+
+    options = ctx.ensure_object(Options)
+    settings = Settings(content_root=options.data_dir) if options.data_dir else Settings()
+    return Catalog.from_folder(ContentLayout(settings.content_root).queries_dir)
+
+
+@query_app.command("show")
+def query_show(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The query name.")]
+) -> None:
+    """Show a stored question: its documentation, parameters and SPARQL text."""
+    stored = _graph_catalog(ctx).get(name)
+    stdout.print(f"[bold]{stored.name}[/bold]: {stored.summary}\n")
+    stdout.print(stored.description + "\n")
+    if stored.parameters:
+        rich_table = RichTable(
+            "parameter", "type", "default", "allowed", "description", header_style="bold"
+        )
+        for parameter in stored.parameters.values():
+            rich_table.add_row(
+                parameter.name + (" (required)" if parameter.required else ""),
+                parameter.type,
+                "" if parameter.default is None else str(parameter.default),
+                ", ".join(parameter.allowed),
+                parameter.description,
+            )
+        stdout.print(rich_table)
+    stdout.print(f"file: {stored.path}\n")
+    stdout.print(stored.text, markup=False, highlight=False)
+
+
+@query_app.command("run")
+def query_run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The query name (see `hrkg query list`).")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A parameter as name=value (repeatable)."),
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Run a stored question and print its table."""
+    _check_format(fmt)
+    params = _parse_params(param or [])
+    graph = _graph(ctx)
+    stored = graph.catalog.get(name)
+    table = graph.run(stored, params)
+    _print_table(table, fmt, graph)
+    if stored.is_check and len(table):
+        stderr.print(f"check {name} found {len(table)} problem(s)", style="red")
+        raise typer.Exit(1)
+
+
+@app.command("sparql")
+def sparql(
+    ctx: typer.Context,
+    query: Annotated[str | None, typer.Argument(help="The SPARQL text.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the query from a .rq file.")
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Run an ad-hoc read-only SPARQL query (updates and SERVICE are refused)."""
+    _check_format(fmt)
+    if (query is None) == (file is None):
+        raise typer.BadParameter("give either a QUERY argument or --file FILE.rq")
+    if file is not None:
+        try:
+            query = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise typer.BadParameter(f"cannot read {file}: {error}", param_hint="--file") from None
+    graph = _graph(ctx)
+    answer = graph.sparql(query or "")
+    if isinstance(answer, Table):
+        _print_table(answer, fmt, graph)
+    elif isinstance(answer, bool):
+        stdout.print("true" if answer else "false")
+    else:
+        from pyoxigraph import Quad
+
+        from hrkg.export import serialize_canonical
+
+        quads = [Quad(t.subject, t.predicate, t.object) for t in answer]
+        sys.stdout.write(serialize_canonical(quads, "turtle", graph.prefixes).decode("utf-8"))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        str, typer.Option("--format", "-F", help=f"One of {', '.join(EXPORT_FORMATS)}.")
+    ] = "turtle",
+    graph_names: Annotated[
+        list[str] | None,
+        typer.Option("--graph", "-g", help="Export only this graph IRI (repeatable)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Export the dataset (deterministic bytes; quad formats keep the provenance graphs)."""
+    if fmt not in EXPORT_FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(EXPORT_FORMATS)}", param_hint="--format"
+        )
+    graph = _graph(ctx)
+    data = graph.export(fmt, graphs=graph_names)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        stderr.print(f"wrote {len(data):,} bytes of {fmt} to {output}")
+
+
+@app.command("stats")
+def stats(ctx: typer.Context) -> None:
+    """Count quads per graph, and the stored questions."""
+    graph = _graph(ctx)
+    result = graph.stats()
+    rich_table = RichTable("graph", "triples", header_style="bold")
+    for item in result.graphs:
+        rich_table.add_row(display_iri(item.name, graph), f"{item.triples:,}")
+    stdout.print(rich_table)
+    stdout.print(
+        f"{result.quads:,} quads in {len(result.graphs)} graphs; "
+        f"{result.queries} stored questions, {result.checks} checks"
+    )
+
+
+def display_iri(iri: str, graph: KnowledgeGraph) -> str:
+    from pyoxigraph import NamedNode
+
+    return display(NamedNode(iri), graph.prefixes)
+
+
+def main() -> None:
+    """Entry point of the ``hrkg`` script."""
+    app()

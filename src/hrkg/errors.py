@@ -1,0 +1,46 @@
+"""The errors hrkg raises on purpose: each says what is wrong, where, and how to fix it.
+
+The command line turns them into a message and exit code 2 (bad usage or bad input) without
+a traceback; the server turns them into a 400. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class HrkgError(Exception):
+    """Base class: ``what`` went wrong, ``where`` (file:line:col, parameter, query), ``hint``."""
+
+    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None) -> None:
+        self.what = what
+        self.where = where
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class ContentError(HrkgError):
+    """A file of the content folder is missing or does not parse."""
+
+
+class QueryDefinitionError(HrkgError):
+    """A stored query's header or body is malformed (a bug in queries/, not in the call)."""
+
+
+class UnknownQueryError(HrkgError):
+    """No stored query has that name."""
+
+
+class ParameterError(HrkgError):
+    """A parameter value is missing, undeclared, of the wrong type or not allowed."""
+
+
+class QueryError(HrkgError):
+    """An ad-hoc SPARQL text is malformed, too large, or not allowed (an update, SERVICE)."""
+
+
+class ExportError(HrkgError):
+    """An export was asked in a way that cannot be honoured (unknown format or graph)."""

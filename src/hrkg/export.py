@@ -1,0 +1,110 @@
+"""Serialising the dataset: every RDF format, byte-for-byte deterministic.
+
+Quads are sorted (graph, subject, then ``rdf:type`` before other predicates, object) and
+written by pyoxigraph's serialisers with every prefix declared, so two exports of the same
+data are identical and a change to the data shows as a small diff. The quad formats (TriG,
+N-Quads, JSON-LD) keep the provenance graphs; the triple formats (Turtle, N-Triples,
+RDF/XML) merge the chosen graphs. JSON-LD is compacted with a context by rdflib, which is
+the one serialiser here that writes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
+
+from hrkg.errors import ExportError
+from hrkg.store import Store
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    rdf_format: RdfFormat
+    keeps_graphs: bool
+    suffix: str
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "turtle": ExportFormat("turtle", RdfFormat.TURTLE, False, ".ttl"),
+    "ntriples": ExportFormat("ntriples", RdfFormat.N_TRIPLES, False, ".nt"),
+    "xml": ExportFormat("xml", RdfFormat.RDF_XML, False, ".rdf"),
+    "trig": ExportFormat("trig", RdfFormat.TRIG, True, ".trig"),
+    "nquads": ExportFormat("nquads", RdfFormat.N_QUADS, True, ".nq"),
+    "jsonld": ExportFormat("jsonld", RdfFormat.JSON_LD, True, ".jsonld"),
+}
+
+
+def _term_key(term) -> str:
+    return str(term)
+
+
+def quad_sort_key(quad: Quad) -> tuple:
+    """Graph, subject, rdf:type first, then predicate and object, as text."""
+    predicate = quad.predicate.value
+    return (
+        _term_key(quad.graph_name),
+        _term_key(quad.subject),
+        predicate != RDF_TYPE,
+        predicate,
+        _term_key(quad.object),
+    )
+
+
+def canonical_quads(quads: Iterable[Quad]) -> list[Quad]:
+    """The quads in canonical order, duplicates removed."""
+    return sorted(set(quads), key=quad_sort_key)
+
+
+def canonical_triples(quads: Iterable[Quad]) -> list[Triple]:
+    """The triples of the quads (graphs merged) in canonical order, duplicates removed."""
+    triples = {quad.triple for quad in quads}
+    return sorted(triples, key=lambda t: quad_sort_key(Quad(t.subject, t.predicate, t.object)))
+
+
+def serialize_canonical(quads: Iterable[Quad], fmt: str, prefixes: Mapping[str, str]) -> bytes:
+    """The quads in ``fmt`` (a key of :data:`EXPORT_FORMATS`), deterministic bytes."""
+    try:
+        export_format = EXPORT_FORMATS[fmt]
+    except KeyError:
+        raise ExportError(
+            f"unknown export format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}"
+        ) from None
+    if fmt == "jsonld":
+        return _jsonld(canonical_quads(quads), prefixes)
+    if export_format.keeps_graphs:
+        ordered: list = canonical_quads(quads)
+    else:
+        ordered = canonical_triples(quads)
+    output = pyoxigraph.serialize(ordered, format=export_format.rdf_format, prefixes=dict(prefixes))
+    return output or b""
+
+
+def _jsonld(quads: list[Quad], prefixes: Mapping[str, str]) -> bytes:
+    """JSON-LD with a context, named graphs kept, via rdflib (pyoxigraph writes no context)."""
+    import rdflib
+
+    nquads = pyoxigraph.serialize(quads, format=RdfFormat.N_QUADS) or b""
+    dataset = rdflib.Dataset()
+    dataset.parse(data=nquads.decode("utf-8"), format="nquads")
+    text = dataset.serialize(format="json-ld", context=dict(sorted(prefixes.items())), indent=1)
+    return text.encode("utf-8") if isinstance(text, str) else text
+
+
+def select_quads(store: Store, graphs: Sequence[NamedNode] | None) -> Iterable[Quad]:
+    """The quads of the chosen graphs (all graphs when None); an unknown graph is an error."""
+    if not graphs:
+        return store.quads()
+    known = {name.value for name in store.graph_names()}
+    for graph in graphs:
+        if graph.value not in known:
+            raise ExportError(
+                f"no graph named <{graph.value}>",
+                hint="`hrkg stats` lists the graphs; `hrkg query run reports` the source documents",
+            )
+    return (quad for graph in graphs for quad in store.quads(graph))

@@ -1,0 +1,80 @@
+"""Lexical look at SPARQL text: its keywords and braces outside comments, strings and IRIs.
+
+Enough to find where the WHERE group opens and whether a text asks for something hrkg
+refuses (an update, ``SERVICE``), without a second SPARQL parser; the store's own parser
+judges everything else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_IRI = re.compile(r"<[^\s<>\"{}|^`\\]*>")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+)
+
+
+def code_tokens(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(offset, token)`` for each bare word, ``{`` and ``}`` that is code.
+
+    Words right after ``?``/``$`` (variables) or ``:`` (local names) are skipped, so a
+    variable called ``?service`` is not the keyword SERVICE.
+    """
+    i, length = 0, len(text)
+    while i < length:
+        char = text[i]
+        if char == "#":
+            newline = text.find("\n", i)
+            i = length if newline < 0 else newline + 1
+        elif char in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else char
+            i += len(quote)
+            while i < length and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote)
+        elif char == "<" and (iri := _IRI.match(text, i)):
+            i = iri.end()
+        elif char in "{}":
+            yield i, char
+            i += 1
+        elif char in "?$:" or char.isalnum() or char == "_":
+            word = _WORD.match(text, i + 1 if char in "?$:" else i)
+            end = word.end() if word else i + 1
+            if char not in "?$:" and word:
+                yield i, word.group(0)
+            i = max(end, i + 1)
+        else:
+            i += 1
+
+
+def where_group_start(text: str) -> int:
+    """The offset just after the first ``{`` of the text: the one opening the WHERE group.
+
+    The prologue and SELECT clause of a query hold no brace (a projected ``EXISTS {…}``
+    would; stored queries must not use one).
+    """
+    for offset, token in code_tokens(text):
+        if token == "{":
+            return offset + 1
+    raise ValueError("no '{' opens a WHERE group")
+
+
+def keywords(text: str) -> set[str]:
+    """The upper-cased bare words of the text (keywords, function names, prefixes)."""
+    return {token.upper() for _, token in code_tokens(text) if token not in "{}"}
+
+
+def is_update(text: str) -> bool:
+    """Whether the text is a SPARQL Update (its first keyword after the prologue)."""
+    for _, token in code_tokens(text):
+        word = token.upper()
+        if word in {"PREFIX", "BASE", "{", "}"}:
+            continue
+        if word in UPDATE_KEYWORDS:
+            return True
+        if word in {"SELECT", "CONSTRUCT", "ASK", "DESCRIBE"}:
+            return False
+    return False

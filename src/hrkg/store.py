@@ -1,0 +1,135 @@
+"""The store behind every command: Oxigraph, in memory or on disk.
+
+One small interface (:class:`Store`) so that the catalogue, export, validation and the
+server do not care where the quads live; a remote SPARQL 1.1 store can implement the same
+methods. Every query sees the union of all graphs as its default graph (the provenance
+graphs stay reachable with ``GRAPH``). Only reading queries run here: updates, and
+``SERVICE`` (Oxigraph would fetch the remote endpoint), are refused before execution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph
+from pyoxigraph import NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
+
+from hrkg.errors import QueryError
+from hrkg.results import Table
+from hrkg.sparql_text import is_update, keywords
+
+QueryOutcome = Table | bool | list[Triple]
+
+
+class Store(Protocol):
+    """What hrkg needs of a quad store."""
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        row_limit: int | None = None,
+    ) -> QueryOutcome: ...
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]: ...
+
+    def graph_names(self) -> list[NamedNode]: ...
+
+    def __len__(self) -> int: ...
+
+
+def check_read_only(text: str, max_chars: int) -> None:
+    """Refuse what a read-only, offline query service must not run, before parsing it."""
+    if len(text) > max_chars:
+        raise QueryError(
+            f"the query text has {len(text)} characters, over the limit of {max_chars}",
+            hint="raise HRKG_MAX_QUERY_CHARS if this query is legitimate",
+        )
+    if is_update(text):
+        raise QueryError(
+            "SPARQL updates are refused: this is a read-only query service",
+            hint="add data with `hrkg add FILE --source IRI`, which validates it first",
+        )
+    if "SERVICE" in keywords(text):
+        raise QueryError(
+            "SERVICE (federated query) is refused: hrkg never reaches the network on its own",
+            hint="load the remote data into a dataset and query it here",
+        )
+
+
+class OxigraphStore:
+    """The embedded store: pyoxigraph in memory, or persistent in a folder."""
+
+    def __init__(self, path: Path | None = None, *, max_query_chars: int = 100_000) -> None:
+        self.path = path
+        self.max_query_chars = max_query_chars
+        self.oxigraph = pyoxigraph.Store(str(path)) if path else pyoxigraph.Store()
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        row_limit: int | None = None,
+    ) -> QueryOutcome:
+        """Run a read-only query; SELECT answers a :class:`Table`, ASK a bool, others triples."""
+        check_read_only(text, self.max_query_chars)
+        options: dict[str, object] = {}
+        if default_graphs is not None:
+            options["default_graph"] = list(default_graphs)
+        else:
+            options["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            options["named_graphs"] = list(named_graphs)
+        try:
+            answer = self.oxigraph.query(text, **options)
+            return _materialise(answer, row_limit)
+        except SyntaxError as error:
+            raise QueryError(f"the query does not parse: {error}") from None
+        except (OSError, RuntimeError, ValueError) as error:
+            raise QueryError(f"the query failed: {error}") from None
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        return iter(self.oxigraph.quads_for_pattern(None, None, None, graph))
+
+    def graph_names(self) -> list[NamedNode]:
+        names = [name for name in self.oxigraph.named_graphs() if isinstance(name, NamedNode)]
+        return sorted(names, key=lambda name: name.value)
+
+    def extend(self, quads: Iterable[Quad]) -> None:
+        self.oxigraph.extend(quads)
+
+    def clear(self) -> None:
+        self.oxigraph.clear()
+
+    def flush(self) -> None:
+        if self.path:
+            self.oxigraph.flush()
+
+    def __len__(self) -> int:
+        return len(self.oxigraph)
+
+
+def _materialise(answer: object, row_limit: int | None) -> QueryOutcome:
+    if isinstance(answer, QueryBoolean):
+        return bool(answer)
+    if isinstance(answer, QuerySolutions):
+        variables = [variable.value for variable in answer.variables]
+        table = Table(variables)
+        for solution in answer:
+            if row_limit is not None and len(table.rows) >= row_limit:
+                table.truncated = True
+                break
+            table.rows.append(tuple(solution))
+        return table
+    triples = []
+    for triple in answer:  # type: ignore[attr-defined]
+        if row_limit is not None and len(triples) >= row_limit:
+            break
+        triples.append(triple)
+    return triples
