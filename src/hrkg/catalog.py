@@ -35,7 +35,7 @@ from pyoxigraph import Literal, NamedNode
 from hrkg.errors import ParameterError, QueryDefinitionError, UnknownQueryError
 from hrkg.namespaces import expand_curie
 from hrkg.settings import DEFAULT_BASE_IRI
-from hrkg.sparql_text import where_group_start
+from hrkg.sparql_text import strip_comments, where_group_start
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAMETER_TYPES = ("iri", "string", "langstring", "date", "integer")
@@ -52,6 +52,8 @@ _DATE_PATTERNS = (
     (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "date", "%Y-%m-%d"),
 )
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\x00-\x1f]')
+#: Schemes taken as full IRIs; anything else before a colon must be a known prefix.
+IRI_SCHEMES = frozenset({"http", "https", "urn", "tag", "mailto", "info", "did"})
 _IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LANGSTRING = re.compile(r"^(?P<text>.*)@(?P<lang>[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$", re.DOTALL)
 
@@ -90,6 +92,13 @@ class Parameter:
 
     def _iri_term(self, value: str, base_iri: str) -> NamedNode:
         iri = expand_curie(value, base_iri) or value
+        scheme = iri.partition(":")[0].lower()
+        if _IRI_SCHEME.match(iri) and scheme not in IRI_SCHEMES and iri == value:
+            raise self._error(
+                value,
+                f"written with an unknown prefix {scheme!r}",
+                "use a project prefix (person:, case:, document:, …) or a full http(s) IRI",
+            )
         if not _IRI_SCHEME.match(iri) or _IRI_FORBIDDEN.search(iri):
             raise self._error(
                 value,
@@ -278,8 +287,7 @@ def _parse_parameter(path: Path, name: str, spec: object) -> Parameter:
     return parameter
 
 
-def _select_clause(text: str) -> str:
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+def _select_clause(body: str) -> str:
     match = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.IGNORECASE | re.DOTALL)
     return match.group(1) if match else ""
 
@@ -294,8 +302,8 @@ def load_query(path: Path, name: str) -> StoredQuery:
             "'parameters' must be a mapping of name to spec", where=str(path)
         )
     parameters = {str(key): _parse_parameter(path, str(key), spec) for key, spec in specs.items()}
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
-    select = _select_clause(text)
+    body = strip_comments(text)
+    select = _select_clause(body)
     for parameter in parameters:
         if not re.search(rf"[?$]{parameter}\b", body):
             raise QueryDefinitionError(

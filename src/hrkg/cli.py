@@ -24,7 +24,7 @@ from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
 from hrkg.results import FORMATS, Table, display, render
 
 stdout = Console(soft_wrap=False)
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 class ErrorReportingGroup(TyperGroup):
@@ -292,6 +292,36 @@ def stats(ctx: typer.Context) -> None:
         f"{result.quads:,} quads in {len(result.graphs)} graphs; "
         f"{result.queries} stored questions, {result.checks} checks"
     )
+
+
+@app.command("format")
+def format_data(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="TriG files (default: every data/graphs file).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file is not canonical.")
+    ] = False,
+) -> None:
+    """Write data files in canonical order (sorted, used prefixes only), atomically."""
+    from hrkg.content import ContentLayout
+    from hrkg.data_files import format_file, is_canonical
+    from hrkg.settings import Settings
+
+    options = ctx.ensure_object(Options)
+    root = options.data_dir or Settings().content_root
+    targets = files or ContentLayout(root).source_graph_files
+    if check:
+        off = [path for path in targets if not is_canonical(path)]
+        for path in off:
+            stderr.print(f"not canonical: {path} (run `hrkg format {path}`)")
+        if off:
+            raise typer.Exit(1)
+        return
+    for path in targets:
+        if format_file(path):
+            stderr.print(f"formatted {path}")
 
 
 def display_iri(iri: str, graph: KnowledgeGraph) -> str:

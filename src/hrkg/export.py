@@ -14,7 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
+from pyoxigraph import (
+    BlankNode,
+    CanonicalizationAlgorithm,
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Triple,
+)
 
 from hrkg.errors import ExportError
 from hrkg.store import Store
@@ -44,27 +52,48 @@ def _term_key(term) -> str:
     return str(term)
 
 
+#: Predicates a reader looks for first, in this order; the others follow by IRI.
+LEADING_PREDICATES = {
+    RDF_TYPE: 0,
+    "http://www.w3.org/2000/01/rdf-schema#label": 1,
+    "http://purl.org/dc/terms/title": 2,
+}
+
+
 def quad_sort_key(quad: Quad) -> tuple:
-    """Graph, subject, rdf:type first, then predicate and object, as text."""
+    """Graph, subject, then type, label and title before other predicates, then object."""
     predicate = quad.predicate.value
     return (
         _term_key(quad.graph_name),
         _term_key(quad.subject),
-        predicate != RDF_TYPE,
+        LEADING_PREDICATES.get(predicate, len(LEADING_PREDICATES)),
         predicate,
         _term_key(quad.object),
     )
 
 
+def _canonical_blank_nodes(quads: set[Quad]) -> set[Quad]:
+    """Relabel blank nodes by RDFC-1.0 so that their labels do not depend on the parse.
+
+    A parser names blank nodes afresh on every run; without this, two exports of the
+    same files would differ. Skipped when there is no blank node (the data has none).
+    """
+    if not any(isinstance(term, BlankNode) for quad in quads for term in quad):
+        return quads
+    dataset = pyoxigraph.Dataset(quads)
+    dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
+    return set(dataset)
+
+
 def canonical_quads(quads: Iterable[Quad]) -> list[Quad]:
-    """The quads in canonical order, duplicates removed."""
-    return sorted(set(quads), key=quad_sort_key)
+    """The quads in canonical order, duplicates removed, blank nodes canonically labelled."""
+    return sorted(_canonical_blank_nodes(set(quads)), key=quad_sort_key)
 
 
 def canonical_triples(quads: Iterable[Quad]) -> list[Triple]:
     """The triples of the quads (graphs merged) in canonical order, duplicates removed."""
-    triples = {quad.triple for quad in quads}
-    return sorted(triples, key=lambda t: quad_sort_key(Quad(t.subject, t.predicate, t.object)))
+    merged = {Quad(quad.subject, quad.predicate, quad.object) for quad in quads}
+    return [quad.triple for quad in canonical_quads(merged)]
 
 
 def serialize_canonical(quads: Iterable[Quad], fmt: str, prefixes: Mapping[str, str]) -> bytes:
@@ -86,14 +115,33 @@ def serialize_canonical(quads: Iterable[Quad], fmt: str, prefixes: Mapping[str, 
 
 
 def _jsonld(quads: list[Quad], prefixes: Mapping[str, str]) -> bytes:
-    """JSON-LD with a context, named graphs kept, via rdflib (pyoxigraph writes no context)."""
+    """JSON-LD with a context, named graphs kept, via rdflib (pyoxigraph writes no context).
+
+    The rdflib dataset is built term by term, in canonical order and with the canonical
+    blank node labels, so its output is as deterministic as the other formats.
+    """
     import rdflib
 
-    nquads = pyoxigraph.serialize(quads, format=RdfFormat.N_QUADS) or b""
     dataset = rdflib.Dataset()
-    dataset.parse(data=nquads.decode("utf-8"), format="nquads")
+    for quad in quads:
+        graph = dataset.graph(_to_rdflib(quad.graph_name))
+        graph.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
     text = dataset.serialize(format="json-ld", context=dict(sorted(prefixes.items())), indent=1)
     return text.encode("utf-8") if isinstance(text, str) else text
+
+
+def _to_rdflib(term):
+    import rdflib
+
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, DefaultGraph):
+        return rdflib.graph.DATASET_DEFAULT_GRAPH_ID
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 def select_quads(store: Store, graphs: Sequence[NamedNode] | None) -> Iterable[Quad]:

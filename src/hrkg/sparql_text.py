@@ -50,6 +50,31 @@ def code_tokens(text: str) -> Iterator[tuple[int, str]]:
             i += 1
 
 
+def strip_comments(text: str) -> str:
+    """The text with every ``#`` comment removed (a ``#`` in a string or IRI stays)."""
+    pieces, i, length = [], 0, len(text)
+    while i < length:
+        char = text[i]
+        if char == "#":
+            newline = text.find("\n", i)
+            i = length if newline < 0 else newline
+        elif char in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else char
+            end = i + len(quote)
+            while end < length and not text.startswith(quote, end):
+                end += 2 if text[end] == "\\" else 1
+            end += len(quote)
+            pieces.append(text[i:end])
+            i = end
+        elif char == "<" and (iri := _IRI.match(text, i)):
+            pieces.append(iri.group(0))
+            i = iri.end()
+        else:
+            pieces.append(char)
+            i += 1
+    return "".join(pieces)
+
+
 def where_group_start(text: str) -> int:
     """The offset just after the first ``{`` of the text: the one opening the WHERE group.
 

@@ -1,0 +1,99 @@
+"""The dataset's own files: one canonical TriG file per source graph, written atomically.
+
+Canonical means sorted quads, only the prefixes the file uses, pyoxigraph's layout: the
+same content always gives the same bytes, so a change to the data shows as a small diff.
+Atomic means written to a temporary file in the same folder, flushed to disk, then renamed
+over the old file: a reader (or a crash) sees the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph
+from pyoxigraph import NamedNode, Quad, RdfFormat
+
+from hrkg.export import canonical_quads
+from hrkg.namespaces import all_prefixes
+
+
+def used_prefixes(quads: Iterable[Quad], prefixes: Mapping[str, str]) -> dict[str, str]:
+    """The prefixes whose namespace some IRI of the quads (or a datatype) starts with."""
+    iris: set[str] = set()
+    for quad in quads:
+        for term in quad:
+            if isinstance(term, NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, pyoxigraph.Literal):
+                iris.add(term.datatype.value)
+    used = {
+        prefix: namespace
+        for prefix, namespace in prefixes.items()
+        if any(iri.startswith(namespace) and iri != namespace for iri in iris)
+    }
+    return dict(sorted(used.items()))
+
+
+def canonical_trig(quads: Iterable[Quad], prefixes: Mapping[str, str] | None = None) -> bytes:
+    """Quads as canonical TriG bytes."""
+    ordered = canonical_quads(quads)
+    chosen = used_prefixes(ordered, prefixes or all_prefixes())
+    text = (pyoxigraph.serialize(ordered, format=RdfFormat.TRIG, prefixes=chosen) or b"").decode()
+    return _space_subject_blocks(text).encode("utf-8")
+
+
+def _space_subject_blocks(text: str) -> str:
+    """A blank line before each subject block after the first of a graph, for readers.
+
+    pyoxigraph escapes line breaks inside literals, so every physical line is syntax: a
+    line indented by exactly one tab opens a subject block.
+    """
+    lines: list[str] = []
+    for line in text.splitlines():
+        opens_block = line.startswith("\t") and not line.startswith("\t\t")
+        if opens_block and lines and not lines[-1].endswith("{"):
+            lines.append("")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def read_trig(path: Path) -> list[Quad]:
+    return list(pyoxigraph.parse(path=str(path), format=RdfFormat.TRIG))
+
+
+def is_canonical(path: Path) -> bool:
+    return path.read_bytes() == canonical_trig(read_trig(path))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def format_file(path: Path) -> bool:
+    """Rewrite one data file in canonical form; True when it changed."""
+    canonical = canonical_trig(read_trig(path))
+    if path.read_bytes() == canonical:
+        return False
+    write_atomically(path, canonical)
+    return True

@@ -1,0 +1,134 @@
+"""The command line: real commands on the real data, their output and exit codes.
+
+Exit codes: 0 success, 1 a check found problems, 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hrkg.cli import app
+
+runner = CliRunner()
+
+
+def hrkg_cli(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False, env={"COLUMNS": "400"})
+
+
+def test_query_list_names_every_question() -> None:
+    result = hrkg_cli("query", "list")
+    assert result.exit_code == 0
+    for name in ("cases", "timeline", "sources-of"):
+        assert name in result.stdout
+
+
+def test_query_show_documents_parameters() -> None:
+    result = hrkg_cli("query", "show", "reports")
+    assert result.exit_code == 0
+    assert (
+        "year" in result.stdout and "integer" in result.stdout and "press-release" in result.stdout
+    )
+    assert "SELECT" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json", "md"])
+def test_query_run_in_every_format(fmt: str) -> None:
+    result = hrkg_cli("query", "run", "reports", "--param", "year=2013", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "Annual Report: Mali 2013" in result.stdout
+    if fmt == "json":
+        document = json.loads(result.stdout)
+        assert document["head"]["vars"][:3] == ["date", "documentType", "title"]
+        assert len(document["results"]["bindings"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "run", "no-such-query"], "no stored query named 'no-such-query'"),
+        (["query", "run", "reports", "--param", "year=twenty"], "not a whole number"),
+        (["query", "run", "reports", "--param", "yaer=2013"], "unknown parameter 'yaer'"),
+        (["query", "run", "reports", "--param", "year"], "is not name=value"),
+        (["query", "run", "reports", "--format", "xlsx"], "is not one of"),
+        (
+            ["sparql", "INSERT DATA { <https://x.org/a> <https://x.org/b> 1 }"],
+            "updates are refused",
+        ),
+        (["sparql", "SELECT WHERE"], "does not parse"),
+        (["sparql"], "give either a QUERY argument or --file"),
+        (["export", "--format", "yaml"], "is not one of"),
+        (["--data-dir", "/nonexistent-hrkg-folder", "stats"], "incomplete"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_message(args: list[str], message: str) -> None:
+    result = hrkg_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sparql_from_a_file(tmp_path: Path) -> None:
+    query = tmp_path / "people.rq"
+    query.write_text(
+        "PREFIX hr: <https://w3id.org/hrkg/def/>\nSELECT ?p WHERE { ?p a hr:Person }",
+        encoding="utf-8",
+    )
+    result = hrkg_cli("sparql", "-f", str(query), "--format", "csv")
+    assert result.exit_code == 0
+    assert "https://w3id.org/hrkg/id/person/amadou-sanogo" in result.stdout
+
+
+def test_sparql_construct_prints_turtle() -> None:
+    result = hrkg_cli("sparql", "CONSTRUCT WHERE { ?s a <https://w3id.org/hrkg/def/Person> }")
+    assert result.exit_code == 0
+    assert "person:amadou-sanogo a hr:Person" in result.stdout
+
+
+def test_export_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "mali.nq"
+    result = hrkg_cli("export", "--format", "nquads", "-o", str(target))
+    assert result.exit_code == 0
+    assert target.read_bytes().count(b"\n") > 100
+
+
+def test_stats_counts_graphs() -> None:
+    result = hrkg_cli("stats")
+    assert result.exit_code == 0
+    assert "document:amnesty-mali-country-page" in result.stdout
+    assert "stored questions" in result.stdout
+
+
+def test_a_check_that_finds_problems_exits_1(repo_root: Path, tmp_path: Path) -> None:
+    for part in ("ontology", "queries", "data"):
+        shutil.copytree(repo_root / part, tmp_path / part)
+    (tmp_path / "data" / "graphs" / "zz-undescribed.trig").write_text(
+        "<https://w3id.org/hrkg/id/document/zz> { <https://x.org/a> <https://x.org/b> 1 . }\n",
+        encoding="utf-8",
+    )
+    result = hrkg_cli(
+        "--data-dir", str(tmp_path), "query", "run", "checks/undescribed-graph-violation"
+    )
+    assert result.exit_code == 1
+    assert "document:zz" in result.stdout
+
+
+def test_the_installed_console_script_runs() -> None:
+    """The real entry point, in a real process, as a user would call it."""
+    script = Path(sys.executable).with_name("hrkg")
+    completed = subprocess.run(
+        [str(script), "query", "run", "office-holders", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Diouncounda Traoré" in completed.stdout

@@ -1,0 +1,196 @@
+"""Every stored query parses, runs on the real data and gives the expected answer.
+
+Expected answers live in ``tests/expected/{case}.json``; after a deliberate change to the
+data or a query, regenerate them with ``pytest tests/test_queries.py --update-expected``
+and review the diff like code. The fact tests below check answers against the source
+text itself, so a wrong expected file cannot hide a wrong answer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import hrkg
+from hrkg.catalog import Catalog
+from hrkg.results import Table
+
+EXPECTED = Path(__file__).parent / "expected"
+CATALOG = Catalog.from_folder(Path(__file__).resolve().parents[1] / "queries")
+
+APRIL_2012_CASE = "case:2012-04-enforced-disappearance-of-soldiers"
+
+
+def _runs_without_arguments(stored) -> bool:
+    return not stored.requires_one_of and not any(p.required for p in stored.parameters.values())
+
+
+#: (case name, query, parameters): each question with its header example, plus variants.
+CASES = [
+    (stored.name + ("-example" if stored.example else ""), stored.name, dict(stored.example))
+    for stored in CATALOG.questions
+    if stored.example or _runs_without_arguments(stored)
+] + [
+    ("reports-press-releases", "reports", {"type": "press-release"}),
+    ("reports-2020", "reports", {"year": "2020"}),
+    ("timeline-2013-02-to-2013-05", "timeline", {"from": "2013-02", "to": "2013-05"}),
+    ("indicators-life-expectancy", "indicators", {"indicator": "life-expectancy"}),
+    ("entity-label-sanogo", "entity", {"label": "sanogo"}),
+    ("sources-of-april-2012-case", "sources-of", {"iri": APRIL_2012_CASE}),
+]
+
+
+def normalised(table: Table) -> dict:
+    """Rows as sorted lists of N-Triples cells; GROUP_CONCAT parts sorted (their order is free)."""
+
+    def cell(term) -> str | None:
+        if term is None:
+            return None
+        text = str(term)
+        return "; ".join(sorted(text.split("; "))) if "; " in text else text
+
+    rows = sorted([cell(term) for term in row] for row in table.rows)
+    return {"variables": table.variables, "rows": rows}
+
+
+@pytest.mark.parametrize(("case", "name", "params"), CASES, ids=[case[0] for case in CASES])
+def test_query_matches_expected_answer(
+    kg: hrkg.KnowledgeGraph, update_expected: bool, case: str, name: str, params: dict
+) -> None:
+    answer = normalised(kg.query(name, **params))
+    path = EXPECTED / f"{case}.json"
+    if update_expected:
+        path.parent.mkdir(exist_ok=True)
+        document = {"query": name, "params": params, **answer}
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert path.exists(), f"no expected answer: run pytest {__file__} --update-expected"
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    assert expected["params"] == params
+    assert answer == {"variables": expected["variables"], "rows": expected["rows"]}
+
+
+def test_every_question_has_an_expected_answer() -> None:
+    covered = {name for _, name, _ in CASES}
+    assert covered == {stored.name for stored in CATALOG.questions}
+
+
+def test_no_stale_expected_files() -> None:
+    assert {path.stem for path in EXPECTED.glob("*.json")} == {case for case, _, _ in CASES}
+
+
+@pytest.mark.parametrize("check", CATALOG.checks, ids=lambda stored: stored.name)
+def test_check_finds_no_problem_in_the_data(kg: hrkg.KnowledgeGraph, check) -> None:
+    table = kg.run(check, {})
+    assert table.values() == [], f"{check.name}: {check.summary}"
+
+
+# Facts of the source, asserted directly -------------------------------------------------
+
+
+def _rows(kg: hrkg.KnowledgeGraph, name: str, **params: object) -> list[dict]:
+    return kg.query(name, **params).values()
+
+
+def test_every_case_cites_a_source(kg: hrkg.KnowledgeGraph) -> None:
+    for row in _rows(kg, "cases"):
+        assert row["sources"] and "/id/document/" in row["sources"], row["label"]
+        assert row["statuses"], row["label"]
+
+
+def test_the_april_2012_case_keeps_both_counts_and_both_statuses(kg: hrkg.KnowledgeGraph) -> None:
+    """The country page says "more than 20 soldiers"; the 2020 press release, 21."""
+    [row] = [
+        r
+        for r in _rows(kg, "cases")
+        if r["case"].endswith("2012-04-enforced-disappearance-of-soldiers")
+    ]
+    assert row["dates"] == "2012-04"
+    assert "more than 20 soldiers" in row["victimGroups"] and "21 soldiers" in row["victimGroups"]
+    assert "charged (amnesty-mali-country-page)" in row["statuses"]
+    assert "trial postponed (2020-01-13-" in row["statuses"]
+
+
+def test_killings_keep_the_source_qualifiers(kg: hrkg.KnowledgeGraph) -> None:
+    killed = {row["killed"] for row in _rows(kg, "killings")}
+    assert {"nearly 100", "3", "at least 2"} <= killed
+
+
+def test_people_charged_include_the_two_generals(kg: hrkg.KnowledgeGraph) -> None:
+    rows = _rows(kg, "people-charged")
+    charged = {(row["name"], row["actionType"], row["date"], row["peopleInAll"]) for row in rows}
+    assert ("Amadou Sanogo", "charge", "2014", "28") in charged
+    assert ("Ibrahim Dahirou Dembélé", "arrest", "2014", "28") in charged
+
+
+def test_office_holders_of_both_annual_reports(kg: hrkg.KnowledgeGraph) -> None:
+    holders = {
+        (row["holder"], row["interim"], row["replaced"]) for row in _rows(kg, "office-holders")
+    }
+    assert ("Diouncounda Traoré", "true", "Amadou Toumani Touré") in holders
+    assert ("Django Cissoko", "true", "Cissé Mariam Kaïdama Sidibé") in holders
+    assert ("Amadou Toumani Touré", "false", None) in holders
+    assert ("Modibo Sidibé", "false", None) in holders
+
+
+def test_timeline_is_in_date_order_and_bounded(kg: hrkg.KnowledgeGraph) -> None:
+    everything = [row["date"] for row in _rows(kg, "timeline")]
+    assert everything == sorted(everything)
+    bounded = _rows(kg, "timeline", from_="2013", to="2013")
+    assert bounded and all(row["date"].startswith("2013") for row in bounded)
+    assert len(bounded) < len(everything)
+
+
+def test_timeline_bounds_keep_overlapping_precisions(kg: hrkg.KnowledgeGraph) -> None:
+    """A year-precision item overlaps a month inside it; an April 2012 item is in 2012."""
+    dates = {row["date"] for row in _rows(kg, "timeline", from_="2012-06", to="2012-12")}
+    assert "2012" in dates and "2012-04" not in dates
+    assert "2012-04" in {row["date"] for row in _rows(kg, "timeline", from_="2012", to="2012")}
+
+
+def test_reports_list_the_ten_newsroom_items(kg: hrkg.KnowledgeGraph) -> None:
+    rows = _rows(kg, "reports")
+    assert len(rows) == 10
+    assert [row["date"] for row in rows] == sorted((row["date"] for row in rows), reverse=True)
+    assert {row["title"] for row in _rows(kg, "reports", year=2013)} == {
+        "Annual Report: Mali 2013",
+        "Mali: First Assessment of the Human Rights Situation After Three-Week Conflict",
+    }
+    assert len(_rows(kg, "reports", type="press-release")) == 4
+    assert len(_rows(kg, "reports", type="annual-report")) == 2
+
+
+def test_indicators_keep_qualifiers_and_units(kg: hrkg.KnowledgeGraph) -> None:
+    rows = _rows(kg, "indicators", indicator="life-expectancy")
+    readings = {(row["value"], row["qualifier"], row["unit"]) for row in rows}
+    assert ("57", "less than", "years") in readings
+    assert ("48.1", None, "years") in readings
+
+
+def test_impunity_lists_the_uninvestigated_timbuktu_case(kg: hrkg.KnowledgeGraph) -> None:
+    rows = {row["case"].rsplit("/", 1)[1]: row for row in _rows(kg, "impunity")}
+    assert (
+        rows["2013-02-disappearance-of-11-men-in-timbuktu"]["lastKnownStatus"] == "not investigated"
+    )
+    assert "2012-04-enforced-disappearance-of-soldiers" not in rows, "charged, then tried"
+
+
+def test_sources_of_quotes_the_passage(kg: hrkg.KnowledgeGraph) -> None:
+    rows = _rows(kg, "sources-of", iri="person:amadou-sanogo")
+    quotes = {row["quote"] for row in rows}
+    assert any("General Amadou Sanogo" in quote for quote in quotes)
+    source_text = (kg.layout.sources_dir / "amnesty-mali-country-page.txt").read_text(
+        encoding="utf-8"
+    )
+    assert all(quote in source_text for quote in quotes)
+
+
+def test_entity_by_iri_and_by_label_agree(kg: hrkg.KnowledgeGraph) -> None:
+    by_iri = kg.query("entity", iri="person:amadou-sanogo").values()
+    by_label = [
+        r
+        for r in kg.query("entity", label="Amadou Sanogo").values()
+        if r["entity"] == by_iri[0]["entity"]
+    ]
+    assert by_iri == by_label
