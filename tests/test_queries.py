@@ -51,7 +51,10 @@ def normalised(table: Table) -> dict:
         text = str(term)
         return "; ".join(sorted(text.split("; "))) if "; " in text else text
 
-    rows = sorted([cell(term) for term in row] for row in table.rows)
+    rows = sorted(
+        ([cell(term) for term in row] for row in table.rows),
+        key=lambda row: [(value is not None, value or "") for value in row],
+    )
     return {"variables": table.variables, "rows": rows}
 
 

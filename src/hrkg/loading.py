@@ -21,6 +21,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat
 from hrkg import __version__
 from hrkg.content import ContentLayout, system_graph_iri
 from hrkg.errors import ContentError
+from hrkg.input_files import parser_message, syntax_error_position
 from hrkg.namespaces import rebase
 from hrkg.settings import DEFAULT_BASE_IRI
 from hrkg.store import OxigraphStore
@@ -74,10 +75,9 @@ def read_quads(graph_file: GraphFile, base_iri: str, stream=None) -> Iterator[Qu
                 quad = _rebase_quad(quad, base_iri)
             yield quad
     except SyntaxError as error:
-        line, column = (error.args[1][1], error.args[1][2]) if len(error.args) > 1 else (0, 0)
         raise ContentError(
-            f"syntax error: {error.args[0]}",
-            where=f"{graph_file.path}:{line}:{column}",
+            f"syntax error: {parser_message(error)}",
+            where=f"{graph_file.path}:{syntax_error_position(error)}",
             hint="fix the file, then run the command again (nothing was loaded from it)",
         ) from None
 
