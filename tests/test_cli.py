@@ -65,6 +65,7 @@ def test_query_run_in_every_format(fmt: str) -> None:
         (["sparql", "SELECT WHERE"], "does not parse"),
         (["sparql"], "give either a QUERY argument or --file"),
         (["export", "--format", "yaml"], "is not one of"),
+        (["export", "-o", "/proc/hrkg-cannot-write-here/x.ttl"], "cannot write"),
         (["--data-dir", "/nonexistent-hrkg-folder", "stats"], "incomplete"),
     ],
 )
@@ -93,7 +94,7 @@ def test_sparql_construct_prints_turtle() -> None:
 
 
 def test_export_to_a_file(tmp_path: Path) -> None:
-    target = tmp_path / "mali.nq"
+    target = tmp_path / "new-folder" / "mali.nq"
     result = hrkg_cli("export", "--format", "nquads", "-o", str(target))
     assert result.exit_code == 0
     assert target.read_bytes().count(b"\n") > 100

@@ -98,7 +98,7 @@ def _rows(kg: hrkg.KnowledgeGraph, name: str, **params: object) -> list[dict]:
 
 def test_every_case_cites_a_source(kg: hrkg.KnowledgeGraph) -> None:
     for row in _rows(kg, "cases"):
-        assert row["sources"] and "/id/document/" in row["sources"], row["label"]
+        assert row["sources"] and row["sources"].startswith("document:"), row["label"]
         assert row["statuses"], row["label"]
 
 

@@ -275,7 +275,14 @@ def export(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.write_bytes(data)
+        from hrkg.data_files import write_atomically
+
+        try:
+            write_atomically(output, data)
+        except OSError as error:
+            raise typer.BadParameter(
+                f"cannot write {output}: {error.strerror}", param_hint="--output"
+            ) from None
         stderr.print(f"wrote {len(data):,} bytes of {fmt} to {output}")
 
 

@@ -8,6 +8,7 @@ over the old file: a reader (or a crash) sees the old file or the new one, never
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -97,3 +98,91 @@ def format_file(path: Path) -> bool:
         return False
     write_atomically(path, canonical)
     return True
+
+
+#: Written (atomically) once every new file is safely on disk: the commit point.
+JOURNAL_NAME = ".hrkg-commit.json"
+LOCK_NAME = ".hrkg.lock"
+
+
+def _write_temporary(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(temporary)
+
+
+def commit_files(data_dir: Path, contents: Mapping[Path, bytes]) -> None:
+    """Replace several files as one change: after any crash, recovery gives all or nothing.
+
+    1. each new content goes to a temporary file beside its target, flushed to disk;
+    2. a journal naming every (temporary, target) pair is written atomically — the commit
+       point: before it, recovery deletes the temporaries (all old); after it, recovery
+       renames them (all new);
+    3. the temporaries are renamed over their targets, then the journal is removed.
+    Call under the dataset lock (:func:`dataset_lock`).
+    """
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path, data in contents.items():
+            temporaries[path] = _write_temporary(path, data)
+    except BaseException:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    journal = {str(target): str(temporary) for target, temporary in temporaries.items()}
+    write_atomically(data_dir / JOURNAL_NAME, json.dumps(journal, indent=1).encode("utf-8"))
+    _roll_forward(data_dir, journal)
+
+
+def _roll_forward(data_dir: Path, journal: Mapping[str, str]) -> None:
+    for target, temporary in journal.items():
+        if Path(temporary).exists():
+            os.replace(temporary, target)
+    for folder in {Path(target).parent for target in journal} | {data_dir}:
+        _fsync_directory(folder)
+    (data_dir / JOURNAL_NAME).unlink(missing_ok=True)
+    _fsync_directory(data_dir)
+
+
+def recover(data_dir: Path) -> str | None:
+    """Finish or undo a change that a crash interrupted; says which, or None if none was.
+
+    Call under the dataset lock, before reading the files.
+    """
+    journal_path = data_dir / JOURNAL_NAME
+    outcome = None
+    if journal_path.exists():
+        try:
+            journal = json.loads(journal_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal = None
+        if isinstance(journal, dict):
+            _roll_forward(data_dir, journal)
+            outcome = "completed an interrupted addition"
+        else:
+            journal_path.unlink(missing_ok=True)
+    for stray in data_dir.rglob(".*.tmp"):
+        stray.unlink(missing_ok=True)
+        outcome = outcome or "removed the temporary files of an interrupted addition"
+    return outcome
+
+
+def _fsync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def dataset_lock(data_dir: Path, timeout: float = 60.0):
+    """The lock that serialises writers of one dataset (a file lock: works across processes)."""
+    from filelock import FileLock
+
+    return FileLock(str(data_dir / LOCK_NAME), timeout=timeout)
