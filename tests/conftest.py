@@ -6,6 +6,7 @@ needs to add triples copies them first.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,15 @@ def repo_root() -> Path:
 def kg() -> hrkg.KnowledgeGraph:
     """The real Mali dataset in a real in-memory Oxigraph store, loaded once per run."""
     return hrkg.open(REPO_ROOT)
+
+
+@pytest.fixture
+def dataset_copy(tmp_path: Path) -> Path:
+    """A private copy of the content folder (ontology/, queries/, data/) for tests that write."""
+    target = tmp_path / "content"
+    for part in ("ontology", "queries", "data"):
+        shutil.copytree(REPO_ROOT / part, target / part)
+    return target
 
 
 @pytest.fixture(scope="session")

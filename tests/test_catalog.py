@@ -38,7 +38,7 @@ def test_every_stored_query_has_a_documented_header(kg: hrkg.KnowledgeGraph) -> 
 def test_the_catalogue_holds_the_named_questions(kg: hrkg.KnowledgeGraph) -> None:
     required = {
         "summary", "cases", "impunity", "people-charged", "timeline", "reports", "indicators",
-        "office-holders", "killings", "concerns", "entity", "sources-of",
+        "office-holders", "killings", "concerns", "entity", "sources-of", "changelog",
     }  # fmt: skip
     assert required <= {stored.name for stored in kg.catalog.questions}
 

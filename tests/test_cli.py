@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a check found problems, 2 bad usage or bad input.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,15 +106,13 @@ def test_stats_counts_graphs() -> None:
     assert "stored questions" in result.stdout
 
 
-def test_a_check_that_finds_problems_exits_1(repo_root: Path, tmp_path: Path) -> None:
-    for part in ("ontology", "queries", "data"):
-        shutil.copytree(repo_root / part, tmp_path / part)
-    (tmp_path / "data" / "graphs" / "zz-undescribed.trig").write_text(
+def test_a_check_that_finds_problems_exits_1(dataset_copy: Path) -> None:
+    (dataset_copy / "data" / "graphs" / "zz-undescribed.trig").write_text(
         "<https://w3id.org/hrkg/id/document/zz> { <https://x.org/a> <https://x.org/b> 1 . }\n",
         encoding="utf-8",
     )
     result = hrkg_cli(
-        "--data-dir", str(tmp_path), "query", "run", "checks/undescribed-graph-violation"
+        "--data-dir", str(dataset_copy), "query", "run", "checks/undescribed-graph-violation"
     )
     assert result.exit_code == 1
     assert "document:zz" in result.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ import hrkg
 from hrkg.errors import ContentError, QueryError
 from hrkg.loading import FINGERPRINT_FILE
 from hrkg.settings import DEFAULT_BASE_IRI
-
-
-def _copy_content(repo_root: Path, destination: Path) -> Path:
-    for part in ("ontology", "queries", "data"):
-        shutil.copytree(repo_root / part, destination / part)
-    return destination
 
 
 def test_every_graph_of_the_folder_is_loaded(kg: hrkg.KnowledgeGraph) -> None:
@@ -42,8 +35,8 @@ def test_persistent_store_is_loaded_once_and_reopened(repo_root: Path, tmp_path:
     assert len(second.query("cases")) > 0
 
 
-def test_persistent_store_reloads_when_a_file_changes(repo_root: Path, tmp_path: Path) -> None:
-    content = _copy_content(repo_root, tmp_path / "content")
+def test_persistent_store_reloads_when_a_file_changes(dataset_copy: Path, tmp_path: Path) -> None:
+    content = dataset_copy
     store_dir = tmp_path / "store"
     before = len(hrkg.open(content, store=store_dir).store)
     victim = sorted((content / "data" / "graphs").glob("*.trig"))[0]
@@ -54,8 +47,8 @@ def test_persistent_store_reloads_when_a_file_changes(repo_root: Path, tmp_path:
     assert str(victim) not in recorded["files"]
 
 
-def test_a_broken_file_names_file_line_and_column(repo_root: Path, tmp_path: Path) -> None:
-    content = _copy_content(repo_root, tmp_path / "content")
+def test_a_broken_file_names_file_line_and_column(dataset_copy: Path) -> None:
+    content = dataset_copy
     broken = content / "data" / "graphs" / "zz-broken.trig"
     broken.write_text("<https://w3id.org/hrkg/id/document/x> {\n  <a> <b> .\n}\n", encoding="utf-8")
     with pytest.raises(ContentError) as raised:

@@ -331,6 +331,196 @@ def format_data(
             stderr.print(f"formatted {path}")
 
 
+InputFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format",
+        "-I",
+        help="Input syntax when the file suffix does not tell: "
+        "turtle, ntriples, trig, nquads, jsonld, xml.",
+    ),
+]
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="RDF files of new triples.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-F", help="Report format: table, json or turtle (sh:ValidationReport)."
+        ),
+    ] = "table",
+    input_format: InputFormatOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+) -> None:
+    """Validate new triples against the shapes, in the context of the stored data.
+
+    Exit codes: 0 conforms, 1 violations (or warnings with --strict), 2 error.
+    Nothing is written.
+    """
+    if fmt not in REPORT_FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(REPORT_FORMATS)}", param_hint="--format"
+        )
+    graph = _graph(ctx)
+    report = graph.validate(*files, input_format=input_format)
+    _print_report(report, fmt, graph)
+    raise typer.Exit(report.exit_code(strict=strict))
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An RDF file of new triples.")],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source", "-s", help="The source document IRI (or document:slug) they come from."
+        ),
+    ],
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Who adds them (default: your user name).")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Validate and show what would be added; write nothing."),
+    ] = False,
+    input_format: InputFormatOption = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings refuse the addition too.")
+    ] = False,
+) -> None:
+    """Validate a file, then write its triples into the named graph of their source.
+
+    The write is atomic and serialised by a lock; on any error nothing changes. Each
+    addition is recorded as a PROV activity in the changelog graph (`hrkg query run changelog`).
+    """
+    from hrkg.ingest import AdditionRefused
+    from hrkg.ingest import add as add_file
+
+    graph = _graph(ctx)
+    try:
+        addition = add_file(
+            graph,
+            file,
+            source,
+            agent=agent,
+            dry_run=dry_run,
+            declared_format=input_format,
+            strict=strict,
+        )
+    except AdditionRefused as refused:
+        _print_report(refused.report, "table", graph)
+        stderr.print(f"error: {refused.what}; nothing was written", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if addition.report.findings:
+        _print_report(addition.report, "table", graph)
+    counts = (
+        ", ".join(f"{count} {name}" for name, count in addition.counts_by_class.items())
+        or "no new entities"
+    )
+    target = display_iri(addition.source, graph)
+    stdout.print(
+        f"{len(addition.new_quads)} new triples for {target} ({counts}); "
+        f"{addition.already_present} already present"
+    )
+    if dry_run:
+        from pyoxigraph import Quad
+
+        from hrkg.export import serialize_canonical
+
+        triples = [Quad(q.subject, q.predicate, q.object) for q in addition.new_quads]
+        sys.stdout.write(serialize_canonical(triples, "turtle", graph.prefixes).decode("utf-8"))
+        stdout.print("dry run: nothing was written")
+    elif addition.written:
+        activity = display_iri(addition.activity or "", graph)
+        stdout.print(f"written to {addition.target_file}; recorded as {activity}")
+    else:
+        stdout.print("nothing new to write")
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds a query may run (default 10).")
+    ] = None,
+    max_rows: Annotated[
+        int | None, typer.Option("--max-rows", help="Rows an answer may hold (default 10 000).")
+    ] = None,
+    allow_update: Annotated[
+        bool,
+        typer.Option("--allow-update", help="Accept SPARQL updates carrying HRKG_UPDATE_TOKEN."),
+    ] = False,
+) -> None:
+    """Serve the SPARQL endpoint, the REST API, entity pages and the browser interface."""
+    import uvicorn
+
+    from hrkg.server import ServerConfig, create_app
+    from hrkg.server.state import ServerState
+
+    options = ctx.ensure_object(Options)
+    overrides: dict[str, object] = {"allow_update": allow_update}
+    if timeout is not None:
+        overrides["timeout"] = timeout
+    if max_rows is not None:
+        overrides["max_rows"] = max_rows
+    try:
+        config = ServerConfig(**overrides)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    state = ServerState.open(
+        config, data_dir=options.data_dir, store=options.store, base_iri=options.base_iri
+    )
+    stderr.print(
+        f"hrkg serving {len(state.kg.store):,} quads at http://{host}:{port}/ (Ctrl-C stops)"
+    )
+    try:
+        uvicorn.run(
+            create_app(state), host=host, port=port, log_level="warning", server_header=False
+        )
+    finally:
+        state.close()
+
+
+REPORT_FORMATS = ("table", "json", "turtle")
+
+
+def _print_report(report, fmt: str, graph: KnowledgeGraph) -> None:
+    if fmt == "json":
+        sys.stdout.write(report.to_json())
+        return
+    if fmt == "turtle":
+        sys.stdout.write(report.to_turtle())
+        return
+    if report.findings:
+        rich_table = RichTable(header_style="bold", show_lines=True)
+        for column in ("severity", "focus node", "path", "value", "message"):
+            rich_table.add_column(column, overflow="fold")
+        for finding in sorted(report.findings):
+            focus = display_iri(finding.focus_node, graph)
+            if finding.focus_label:
+                focus += f"\n({finding.focus_label})"
+            rich_table.add_row(
+                finding.severity,
+                focus,
+                display_iri(finding.path, graph) if finding.path else "",
+                finding.value or "",
+                finding.message,
+            )
+        stdout.print(rich_table)
+    verdict = "conforms" if report.conforms() else "does not conform"
+    stderr.print(
+        f"{verdict}: {len(report.violations)} violation(s), {len(report.warnings)} warning(s) "
+        f"in {report.new_triples} new triples ({report.focus_nodes} focus nodes checked "
+        f"with {report.context_triples} triples of context)"
+    )
+
+
 def display_iri(iri: str, graph: KnowledgeGraph) -> str:
     from pyoxigraph import NamedNode
 

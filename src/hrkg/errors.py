@@ -42,5 +42,21 @@ class QueryError(HrkgError):
     """An ad-hoc SPARQL text is malformed, too large, or not allowed (an update, SERVICE)."""
 
 
+class QuerySyntaxError(QueryError):
+    """The SPARQL text does not parse (HTTP 400)."""
+
+
+class QueryRefused(QueryError):
+    """The query asks for something refused by policy: an update, SERVICE (HTTP 403)."""
+
+
+class QueryTooLarge(QueryError):
+    """The query text is over the size limit (HTTP 413)."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran past its time limit and was stopped (HTTP 503)."""
+
+
 class ExportError(HrkgError):
     """An export was asked in a way that cannot be honoured (unknown format or graph)."""

@@ -70,7 +70,7 @@ def format_of(path: Path, declared: str | None = None) -> str:
         raise InputError(
             f"cannot tell the RDF format from the suffix {path.suffix!r}",
             where=str(path),
-            hint=f"rename the file (.ttl, .trig, .nt, .nq, .jsonld, .rdf) or pass --format "
+            hint=f"rename the file (.ttl, .trig, .nt, .nq, .jsonld, .rdf) or pass --input-format "
             f"({', '.join(INPUT_FORMATS)})",
         ) from None
 
@@ -104,7 +104,8 @@ def read_input(path: Path, *, declared_format: str | None = None, max_bytes: int
         raise InputError(
             f"syntax error: {parser_message(error)}",
             where=f"{path}:{syntax_error_position(error)}",
-            hint=f"the file was read as {fmt}; fix the syntax (or pass --format if that is wrong)",
+            hint=f"the file was read as {fmt}: fix the syntax, or pass --input-format if the "
+            "format is wrong",
         ) from None
     if not quads:
         raise InputError("the file holds no triples", where=str(path))

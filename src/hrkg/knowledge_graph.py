@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode
 
@@ -21,6 +23,11 @@ from hrkg.namespaces import all_prefixes
 from hrkg.results import Table
 from hrkg.settings import Settings
 from hrkg.store import QueryOutcome, Store
+
+if TYPE_CHECKING:
+    from hrkg.ingest import Addition
+    from hrkg.validation.gate import Validator
+    from hrkg.validation.report import Report
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,39 @@ class KnowledgeGraph:
         """The dataset (or some graphs of it) in an RDF format, deterministic bytes."""
         chosen = [NamedNode(graph) for graph in graphs] if graphs else None
         return serialize_canonical(select_quads(self.store, chosen), fmt, self.prefixes)
+
+    @cached_property
+    def validator(self) -> Validator:
+        """The shapes, analysed once per knowledge graph (loaded on first validation)."""
+        from hrkg.validation.gate import Validator
+
+        return Validator(self)
+
+    def validate(self, *paths: str | Path, input_format: str | None = None) -> Report:
+        """Validate files of new triples against the shapes and the stored data; writes nothing."""
+        from hrkg.validation.gate import validate_files
+
+        return validate_files(self, [Path(path) for path in paths], input_format)
+
+    def add(
+        self,
+        path: str | Path,
+        source: str,
+        *,
+        agent: str | None = None,
+        dry_run: bool = False,
+        input_format: str | None = None,
+    ) -> Addition:
+        """Validate a file, then write its triples into the graph of ``source`` (atomically).
+
+        Raises :class:`hrkg.ingest.AdditionRefused` (with its report) when the file does
+        not validate; nothing is written then, nor on any other error.
+        """
+        from hrkg.ingest import add
+
+        return add(
+            self, Path(path), source, agent=agent, dry_run=dry_run, declared_format=input_format
+        )
 
     def stats(self) -> Stats:
         """Quads in all, triples per graph, stored queries."""

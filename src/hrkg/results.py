@@ -19,6 +19,7 @@ Term = NamedNode | BlankNode | Literal
 FORMATS = ("table", "csv", "tsv", "json", "md")
 MEDIA_TYPES = {
     "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
     "csv": "text/csv; charset=utf-8",
     "tsv": "text/tab-separated-values; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
@@ -134,6 +135,53 @@ def to_tsv(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def to_xml(table: Table) -> str:
+    """SPARQL Query Results XML (https://www.w3.org/TR/rdf-sparql-XMLres/)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+        "<head>",
+        *(f"<variable name={quoteattr(name)}/>" for name in table.variables),
+        "</head>",
+        "<results>",
+    ]
+    for row in table.rows:
+        lines.append("<result>")
+        for name, term in zip(table.variables, row, strict=True):
+            if term is None:
+                continue
+            if isinstance(term, NamedNode):
+                value = f"<uri>{escape(term.value)}</uri>"
+            elif isinstance(term, BlankNode):
+                value = f"<bnode>{escape(term.value)}</bnode>"
+            elif term.language:
+                value = (
+                    f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+                )
+            elif term.datatype.value != XSD_STRING:
+                datatype = quoteattr(term.datatype.value)
+                value = f"<literal datatype={datatype}>{escape(term.value)}</literal>"
+            else:
+                value = f"<literal>{escape(term.value)}</literal>"
+            lines.append(f"<binding name={quoteattr(name)}>{value}</binding>")
+        lines.append("</result>")
+    lines += ["</results>", "</sparql>"]
+    return "\n".join(lines) + "\n"
+
+
+def boolean_document(value: bool, fmt: str) -> str:
+    """An ASK answer in SPARQL JSON or XML (CSV/TSV have no boolean form; JSON is used)."""
+    if fmt == "xml":
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+            f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+        )
+    return json.dumps({"head": {}, "boolean": value}) + "\n"
+
+
 def to_markdown(table: Table, prefixes: Mapping[str, str]) -> str:
     """A GitHub-flavoured Markdown table, for notes and reports."""
 
@@ -158,6 +206,8 @@ def render(table: Table, fmt: str, prefixes: Mapping[str, str]) -> str:
         return to_csv(table)
     if fmt == "tsv":
         return to_tsv(table)
+    if fmt == "xml":
+        return to_xml(table)
     if fmt in {"md", "table"}:
         return to_markdown(table, prefixes)
     raise ValueError(f"unknown result format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -16,7 +16,7 @@ from typing import Protocol
 import pyoxigraph
 from pyoxigraph import NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
 
-from hrkg.errors import QueryError
+from hrkg.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTooLarge
 from hrkg.results import Table
 from hrkg.sparql_text import is_update, keywords
 
@@ -45,17 +45,17 @@ class Store(Protocol):
 def check_read_only(text: str, max_chars: int) -> None:
     """Refuse what a read-only, offline query service must not run, before parsing it."""
     if len(text) > max_chars:
-        raise QueryError(
+        raise QueryTooLarge(
             f"the query text has {len(text)} characters, over the limit of {max_chars}",
             hint="raise HRKG_MAX_QUERY_CHARS if this query is legitimate",
         )
     if is_update(text):
-        raise QueryError(
+        raise QueryRefused(
             "SPARQL updates are refused: this is a read-only query service",
             hint="add data with `hrkg add FILE --source IRI`, which validates it first",
         )
     if "SERVICE" in keywords(text):
-        raise QueryError(
+        raise QueryRefused(
             "SERVICE (federated query) is refused: hrkg never reaches the network on its own",
             hint="load the remote data into a dataset and query it here",
         )
@@ -90,7 +90,7 @@ class OxigraphStore:
             answer = self.oxigraph.query(text, **options)
             return _materialise(answer, row_limit)
         except SyntaxError as error:
-            raise QueryError(f"the query does not parse: {error}") from None
+            raise QuerySyntaxError(f"the query does not parse: {error}") from None
         except (OSError, RuntimeError, ValueError) as error:
             raise QueryError(f"the query failed: {error}") from None
 

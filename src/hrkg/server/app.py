@@ -1,0 +1,76 @@
+"""The ASGI application: routes, CORS and static files over one :class:`ServerState`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hrkg.server.linked_data import entity, graph_store
+from hrkg.server.rest_api import list_queries, openapi, run_query
+from hrkg.server.sparql_protocol import sparql_endpoint
+from hrkg.server.state import ServerState
+
+STATIC = Path(__file__).parent / "static"
+#: Where `make install` puts YASGUI (from the npm registry; never a CDN, never committed).
+YASGUI_BUILD = Path(__file__).parent / "ui" / "node_modules" / "@zazuko" / "yasgui" / "build"
+
+
+async def home(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+class SecurityHeaders:
+    """Headers every answer carries: no MIME sniffing, no framing by other sites."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(state: ServerState) -> Starlette:
+    """The application over an opened state (the CLI opens it; tests open their own)."""
+    routes = [
+        Route("/", home),
+        Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+        Route("/api/queries", list_queries),
+        Route("/api/queries/{name:path}", run_query),
+        Route("/openapi.json", openapi),
+        Route("/graph-store", graph_store),
+        Route("/id/{path:path}", entity),
+        Route("/vocab/{path:path}", entity),
+        Route("/def/{path:path}", entity),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    if YASGUI_BUILD.is_dir():
+        routes.insert(
+            -1, Mount("/vendor/yasgui", StaticFiles(directory=YASGUI_BUILD), name="yasgui")
+        )
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(state.config.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Accept", "Content-Type", "Authorization"],
+            expose_headers=["HRKG-Results-Truncated"],
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.hrkg = state
+    return app

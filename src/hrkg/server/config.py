@@ -1,0 +1,51 @@
+"""The server's limits and switches, each with its default and its environment variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything ``hrkg serve`` can be told; defaults are safe to expose to a team."""
+
+    #: Seconds a query may run before it is stopped with 503 (``HRKG_QUERY_TIMEOUT``, 10).
+    timeout: float = field(default_factory=lambda: _env_float("HRKG_QUERY_TIMEOUT", 10.0))
+    #: Rows an answer may hold; more are cut and a header says so (``HRKG_MAX_ROWS``, 10 000).
+    max_rows: int = field(default_factory=lambda: _env_int("HRKG_MAX_ROWS", 10_000))
+    #: Largest request body accepted, in bytes (``HRKG_MAX_BODY_BYTES``, 1 MiB).
+    max_body_bytes: int = field(
+        default_factory=lambda: _env_int("HRKG_MAX_BODY_BYTES", 1024 * 1024)
+    )
+    #: Query worker processes (``HRKG_QUERY_WORKERS``, 2).
+    workers: int = field(default_factory=lambda: _env_int("HRKG_QUERY_WORKERS", 2))
+    #: Memory ceiling of each query worker, in bytes; 0 for none (``HRKG_WORKER_MEMORY``, 2 GiB).
+    worker_memory_bytes: int = field(
+        default_factory=lambda: _env_int("HRKG_WORKER_MEMORY", 2 * 1024**3)
+    )
+    #: Whether SPARQL updates are accepted at all (``--allow-update``).
+    allow_update: bool = False
+    #: The bearer token an update must carry (``HRKG_UPDATE_TOKEN``); required with allow_update.
+    update_token: str | None = field(default_factory=lambda: os.environ.get("HRKG_UPDATE_TOKEN"))
+    #: Origins allowed by CORS; "*" lets browser tools on any origin query the endpoint.
+    cors_origins: tuple[str, ...] = ("*",)
+
+    def __post_init__(self) -> None:
+        if self.allow_update and not self.update_token:
+            raise ValueError(
+                "--allow-update needs an update token: set HRKG_UPDATE_TOKEN (updates must carry "
+                "'Authorization: Bearer <token>')"
+            )
+        if self.timeout <= 0 or self.max_rows <= 0:
+            raise ValueError("the query timeout and the row limit must be positive")

@@ -1,0 +1,150 @@
+"""The stored questions as a REST API, described by OpenAPI.
+
+``GET /api/queries`` lists them with their parameters; ``GET /api/queries/{name}?p=v``
+runs one and answers SPARQL JSON (default) or CSV (``Accept: text/csv`` or ``?format=csv``).
+A bad parameter gets 400 with the reason; an unknown question 404.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from hrkg import __version__
+from hrkg.catalog import StoredQuery
+from hrkg.errors import ParameterError, QueryError, UnknownQueryError
+from hrkg.results import render
+from hrkg.server.negotiation import choose
+from hrkg.server.sparql_protocol import error_response
+from hrkg.server.state import ServerState
+
+API_MEDIA = {
+    "json": "application/sparql-results+json",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+OPENAPI_TYPES = {
+    "iri": {"type": "string", "format": "uri"},
+    "string": {"type": "string"},
+    "langstring": {"type": "string", "pattern": ".*@[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
+    "date": {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+    "integer": {"type": "integer"},
+}
+
+
+def describe(stored: StoredQuery) -> dict:
+    return {
+        "name": stored.name,
+        "summary": stored.summary,
+        "description": stored.description,
+        "tags": list(stored.tags),
+        "check": stored.is_check,
+        "parameters": [
+            {
+                "name": parameter.name,
+                "type": parameter.type,
+                "description": parameter.description,
+                "required": parameter.required,
+                "default": parameter.default,
+                "allowed": list(parameter.allowed),
+            }
+            for parameter in stored.parameters.values()
+        ],
+        "requiresOneOf": list(stored.requires_one_of),
+        "example": dict(stored.example),
+    }
+
+
+async def list_queries(request: Request) -> Response:
+    state: ServerState = request.app.state.hrkg
+    return JSONResponse([describe(stored) for stored in state.kg.catalog])
+
+
+async def run_query(request: Request) -> Response:
+    state: ServerState = request.app.state.hrkg
+    name = request.path_params["name"]
+    params = {key: value for key, value in request.query_params.multi_items() if key != "format"}
+    try:
+        stored = state.kg.catalog.get(name)
+    except UnknownQueryError as error:
+        return PlainTextResponse(error.message + "\n", status_code=404)
+    fmt = choose(request.headers.get("accept"), API_MEDIA, request.query_params.get("format"))
+    if fmt is None:
+        return PlainTextResponse("this API answers JSON, CSV or TSV\n", status_code=406)
+    try:
+        table = await state.run_in_thread(state.kg.run, stored, params)
+    except ParameterError as error:
+        return PlainTextResponse(error.message + "\n", status_code=400)
+    except QueryError as error:
+        return error_response(error)
+    headers = {"HRKG-Results-Truncated": str(len(table))} if table.truncated else {}
+    return Response(render(table, fmt, {}), media_type=API_MEDIA[fmt], headers=headers)
+
+
+def openapi_document(state: ServerState) -> dict:
+    """An OpenAPI 3.1 description of the REST API, made from the catalogue."""
+    paths: dict[str, dict] = {
+        "/api/queries": {
+            "get": {
+                "summary": "List the stored questions with their parameters",
+                "operationId": "listQueries",
+                "responses": {
+                    "200": {"description": "The catalogue", "content": {"application/json": {}}}
+                },
+            }
+        }
+    }
+    for stored in state.kg.catalog:
+        parameters = [
+            {
+                "name": parameter.name,
+                "in": "query",
+                "required": parameter.required,
+                "description": parameter.description,
+                "schema": {
+                    **OPENAPI_TYPES[parameter.type],
+                    **({"enum": list(parameter.allowed)} if parameter.allowed else {}),
+                    **({"minimum": parameter.minimum} if parameter.minimum is not None else {}),
+                    **({"maximum": parameter.maximum} if parameter.maximum is not None else {}),
+                },
+            }
+            for parameter in stored.parameters.values()
+        ]
+        parameters.append(
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"enum": list(API_MEDIA)},
+            }
+        )
+        paths[f"/api/queries/{stored.name}"] = {
+            "get": {
+                "summary": stored.summary,
+                "description": stored.description,
+                "operationId": "run_" + stored.name.replace("/", "_").replace("-", "_"),
+                "tags": list(stored.tags),
+                "parameters": parameters,
+                "responses": {
+                    "200": {
+                        "description": "The answer, as SPARQL 1.1 results",
+                        "content": {media: {} for media in API_MEDIA.values()},
+                    },
+                    "400": {"description": "A parameter is missing, unknown or invalid"},
+                    "503": {"description": "The query ran past the time limit"},
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "hrkg stored questions",
+            "version": __version__,
+            "description": "Canned questions over the hrkg human-rights knowledge graph.",
+        },
+        "paths": paths,
+    }
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(request.app.state.hrkg))

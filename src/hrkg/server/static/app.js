@@ -1,0 +1,434 @@
+// The hrkg browser interface: stored questions, entity search, a timeline and a SPARQL
+// editor, all over this server's own API (same origin; nothing is fetched from elsewhere).
+// Plain JavaScript, no build step. Element ids are stable: the browser tests use them.
+"use strict";
+
+// Project IRIs start with this base; on this server the rest of the IRI is the local path
+// (https://w3id.org/hrkg/id/person/x is served at /id/person/x).
+const BASE_IRI = "https://w3id.org/hrkg/";
+const YASGUI_SCRIPT = "/vendor/yasgui/yasgui.min.js";
+const YASGUI_STYLE = "/vendor/yasgui/yasgui.min.css";
+const TRUNCATED_HEADER = "HRKG-Results-Truncated";
+const INPUT_TYPES = {
+  integer: { type: "number", step: "1", inputmode: "numeric" },
+  date: { type: "text", pattern: "\\d{4}(-\\d{2}(-\\d{2})?)?", title: "YYYY, YYYY-MM or YYYY-MM-DD" },
+  iri: { type: "text", spellcheck: "false", title: "An IRI or a prefixed name such as person:amadou-sanogo" },
+  langstring: { type: "text", title: "Text with a language tag, e.g. Bamako@fr" },
+  string: { type: "text" },
+};
+const EXAMPLE_QUERY = `PREFIX hr: <https://w3id.org/hrkg/def/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+
+# The people in the graph, with the source graph that names them
+SELECT ?person ?name ?source WHERE {
+  GRAPH ?source { ?person a hr:Person ; rdfs:label ?name . }
+}
+ORDER BY ?name
+LIMIT 50
+`;
+
+const $ = (id) => document.getElementById(id);
+
+/** An element with attributes and children (strings become text, never HTML). */
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+/** The local path of a project IRI, or null for any other IRI. */
+function localPath(iri) {
+  return iri.startsWith(BASE_IRI) ? "/" + iri.slice(BASE_IRI.length) : null;
+}
+
+/** The readable end of an IRI: "person/amadou-sanogo" for a project IRI. */
+function shortIri(iri) {
+  if (iri.startsWith(BASE_IRI)) return iri.slice(BASE_IRI.length).replace(/^id\//, "");
+  const cut = Math.max(iri.lastIndexOf("#"), iri.lastIndexOf("/"));
+  return cut > 0 && cut < iri.length - 1 ? iri.slice(cut + 1) : iri;
+}
+
+function iriLink(iri, text) {
+  const local = localPath(iri);
+  return h("a", { href: local ?? iri, title: iri, rel: local ? null : "external noopener" },
+    text ?? (local ? shortIri(iri) : iri));
+}
+
+/** One RDF term of a SPARQL JSON result as a DOM node. */
+function termNode(term) {
+  if (!term) return document.createTextNode("");
+  if (term.type === "uri") return iriLink(term.value);
+  if (term.type === "bnode") return h("span", { class: "bnode" }, "_:" + term.value);
+  const title = term.datatype ? shortIri(term.datatype) : null;
+  return h("span", { title, lang: term["xml:lang"] || null }, term.value);
+}
+
+class ApiError extends Error {}
+
+/** GET a URL; JSON on success, ApiError carrying the server's own text otherwise. */
+async function getJson(url, accept = "application/json") {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: accept } });
+  } catch (error) {
+    throw new ApiError(`The server did not answer (${error.message}).`);
+  }
+  if (!response.ok) {
+    const text = (await response.text()).trim();
+    throw new ApiError(text || `The server answered ${response.status} ${response.statusText}.`);
+  }
+  return { data: await response.json(), headers: response.headers };
+}
+
+function showError(element, message) {
+  element.textContent = message;
+  element.hidden = !message;
+}
+
+// ---------------------------------------------------------------- tabs
+
+const panelStarters = {};
+
+function selectTab(tab, { focus = false } = {}) {
+  for (const other of document.querySelectorAll('[role="tab"]')) {
+    const selected = other === tab;
+    other.setAttribute("aria-selected", String(selected));
+    other.tabIndex = selected ? 0 : -1;
+    $(other.getAttribute("aria-controls")).hidden = !selected;
+  }
+  if (focus) tab.focus();
+  const name = tab.id.replace(/^tab-/, "");
+  history.replaceState(null, "", "#" + name);
+  const start = panelStarters[name];
+  if (start) {
+    delete panelStarters[name];
+    start();
+  }
+}
+
+function setUpTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  for (const tab of tabs) {
+    tab.addEventListener("click", () => selectTab(tab));
+    tab.addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      selectTab(tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length], { focus: true });
+    });
+  }
+  const wanted = $("tab-" + location.hash.slice(1));
+  selectTab(wanted && wanted.getAttribute("role") === "tab" ? wanted : tabs[0]);
+}
+
+// ---------------------------------------------------------------- stored questions
+
+let currentQuestion = null;
+
+async function loadQuestions() {
+  const list = $("query-list");
+  let questions;
+  try {
+    ({ data: questions } = await getJson("/api/queries"));
+  } catch (error) {
+    list.replaceChildren(h("li", { class: "error" }, `The questions could not be loaded: ${error.message}`));
+    return;
+  }
+  const item = (question) =>
+    h("li", {},
+      h("button", {
+        type: "button",
+        class: "question-button",
+        "data-query": question.name,
+        "aria-pressed": "false",
+        onclick: () => chooseQuestion(question),
+      },
+      h("span", { class: "question-name" }, question.name.replace(/^checks\//, "")),
+      h("span", { class: "question-summary" }, question.summary)));
+  const isCheck = (question) => question.check || question.name.startsWith("checks/");
+  list.replaceChildren(...questions.filter((q) => !isCheck(q)).map(item));
+  $("check-list").replaceChildren(...questions.filter(isCheck).map(item));
+  const wanted = new URLSearchParams(location.search).get("question");
+  const first = questions.find((q) => q.name === wanted);
+  if (first) chooseQuestion(first);
+}
+
+function fieldFor(question, parameter) {
+  const id = `param-${parameter.name}`;
+  const example = question.example?.[parameter.name];
+  const hintId = `${id}-hint`;
+  const hint = [parameter.description];
+  if (parameter.default !== null && parameter.default !== undefined) hint.push(`Default: ${parameter.default}.`);
+  let control;
+  if (parameter.allowed && parameter.allowed.length) {
+    control = h("select", { id, name: parameter.name, required: parameter.required, "aria-describedby": hintId },
+      parameter.required ? null : h("option", { value: "" }, "(any)"),
+      parameter.allowed.map((value) => h("option", { value }, value)));
+  } else {
+    const kind = INPUT_TYPES[parameter.type] ?? INPUT_TYPES.string;
+    control = h("input", {
+      ...kind,
+      id,
+      name: parameter.name,
+      required: parameter.required,
+      placeholder: example !== undefined ? `e.g. ${example}` : parameter.default ?? null,
+      "aria-describedby": hintId,
+    });
+  }
+  return h("div", { class: "field" },
+    h("label", { for: id }, parameter.name,
+      h("span", { class: "muted" }, ` (${parameter.type}${parameter.required ? ", required" : ""})`)),
+    control,
+    h("small", { id: hintId, class: "muted" }, hint.filter(Boolean).join(" ")));
+}
+
+function chooseQuestion(question) {
+  currentQuestion = question;
+  for (const button of document.querySelectorAll(".question-button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.query === question.name));
+  }
+  $("query-title").textContent = question.summary || question.name;
+  $("query-description").textContent = question.description || "";
+  $("query-fields").replaceChildren(...question.parameters.map((p) => fieldFor(question, p)));
+  const requires = $("query-requires");
+  requires.hidden = !question.requiresOneOf.length;
+  requires.textContent = question.requiresOneOf.length
+    ? `Give at least one of: ${question.requiresOneOf.join(", ")}.` : "";
+  $("query-form").hidden = false;
+  $("query-form").dataset.query = question.name;
+  $("query-csv").hidden = true;
+  $("query-status").textContent = question.parameters.length
+    ? "Fill in what you need, then Run." : "This question takes no parameters: Run it.";
+  showError($("query-error"), "");
+  $("results").replaceChildren();
+}
+
+function formParameters(form) {
+  const params = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) {
+    if (String(value).trim() !== "") params.append(name, String(value).trim());
+  }
+  return params;
+}
+
+function resultsTable(data) {
+  const vars = data.head?.vars ?? [];
+  const rows = data.results?.bindings ?? [];
+  return h("table", { class: "results-table" },
+    h("thead", {}, h("tr", {}, vars.map((name) => h("th", { scope: "col" }, name)))),
+    h("tbody", {}, rows.map((row) => h("tr", {}, vars.map((name) => h("td", {}, termNode(row[name])))))));
+}
+
+async function runQuestion(event) {
+  event.preventDefault();
+  const question = currentQuestion;
+  if (!question) return;
+  const params = formParameters($("query-form"));
+  const url = `/api/queries/${question.name}?${params}`;
+  const status = $("query-status");
+  const button = $("run-query");
+  status.textContent = "Running…";
+  showError($("query-error"), "");
+  $("results").replaceChildren();
+  button.disabled = true;
+  try {
+    const { data, headers } = await getJson(url, "application/sparql-results+json");
+    if (currentQuestion !== question) return;
+    if (typeof data.boolean === "boolean") {
+      status.textContent = `Answer: ${data.boolean ? "yes" : "no"}`;
+      return;
+    }
+    const count = data.results.bindings.length;
+    const truncated = headers.get(TRUNCATED_HEADER);
+    let text = `${count} ${count === 1 ? "row" : "rows"}`;
+    if (truncated) text += ` — cut at ${truncated} rows by the server's row limit`;
+    if (question.check) text += count ? " — the check fails" : " — the check passes";
+    status.textContent = text;
+    $("results").replaceChildren(count ? resultsTable(data) : h("p", { class: "muted" }, "No rows."));
+    const csv = new URLSearchParams(params);
+    csv.set("format", "csv");
+    $("query-csv").href = `/api/queries/${question.name}?${csv}`;
+    $("query-csv").hidden = false;
+  } catch (error) {
+    status.textContent = "";
+    showError($("query-error"), error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- entity search
+
+let searchRound = 0;
+
+async function searchEntities(event) {
+  event?.preventDefault();
+  const label = $("entity-search").value.trim();
+  const status = $("entity-status");
+  const list = $("entity-results");
+  showError($("entity-error"), "");
+  if (label.length < 2) {
+    status.textContent = "Type at least two letters.";
+    list.replaceChildren();
+    return;
+  }
+  const round = ++searchRound;
+  status.textContent = "Searching…";
+  try {
+    const { data } = await getJson(`/api/queries/entity?${new URLSearchParams({ label })}`,
+      "application/sparql-results+json");
+    if (round !== searchRound) return;
+    const found = new Map();
+    for (const row of data.results.bindings) {
+      const iri = row.entity?.value;
+      if (iri && !found.has(iri)) found.set(iri, row.entityLabel?.value ?? shortIri(iri));
+    }
+    const entities = [...found].sort((a, b) => a[1].localeCompare(b[1]));
+    status.textContent = entities.length
+      ? `${entities.length} ${entities.length === 1 ? "entity matches" : "entities match"} “${label}”.`
+      : `No entity's label contains “${label}”.`;
+    list.replaceChildren(...entities.map(([iri, name]) => {
+      const path = localPath(iri);
+      const kind = path ? path.split("/")[2] : null;
+      return h("li", {},
+        iriLink(iri, name),
+        kind ? h("span", { class: "kind" }, kind.replace(/-/g, " ")) : null);
+    }));
+  } catch (error) {
+    if (round !== searchRound) return;
+    status.textContent = "";
+    showError($("entity-error"), error.message);
+  }
+}
+
+function setUpSearch() {
+  $("entity-search-form").addEventListener("submit", searchEntities);
+  let timer = null;
+  $("entity-search").addEventListener("input", () => {
+    clearTimeout(timer);
+    if ($("entity-search").value.trim().length >= 2) timer = setTimeout(searchEntities, 350);
+  });
+}
+
+// ---------------------------------------------------------------- timeline
+
+let documentTitles = null;
+
+/** Titles of the source documents (from the "reports" question), to name timeline sources. */
+async function loadDocumentTitles() {
+  if (documentTitles) return documentTitles;
+  documentTitles = new Map();
+  try {
+    const { data } = await getJson("/api/queries/reports", "application/sparql-results+json");
+    for (const row of data.results.bindings) {
+      if (row.document && row.title) documentTitles.set(row.document.value, row.title.value);
+    }
+  } catch {
+    // Without titles the sources show as their short names; the timeline still works.
+  }
+  return documentTitles;
+}
+
+async function loadTimeline(event) {
+  event?.preventDefault();
+  const form = $("timeline-form");
+  const status = $("timeline-status");
+  const output = $("timeline");
+  showError($("timeline-error"), "");
+  status.textContent = "Loading…";
+  try {
+    const [{ data }, titles] = await Promise.all([
+      getJson(`/api/queries/timeline?${formParameters(form)}`, "application/sparql-results+json"),
+      loadDocumentTitles(),
+    ]);
+    const years = new Map();
+    for (const row of data.results.bindings) {
+      const year = row.date.value.slice(0, 4);
+      if (!years.has(year)) years.set(year, []);
+      years.get(year).push(row);
+    }
+    const count = data.results.bindings.length;
+    status.textContent = `${count} dated ${count === 1 ? "item" : "items"} in ${years.size} ${years.size === 1 ? "year" : "years"}.`;
+    output.replaceChildren(...[...years].map(([year, rows]) =>
+      h("section", { class: "timeline-year", id: `year-${year}`, "aria-labelledby": `year-${year}-heading` },
+        h("h3", { id: `year-${year}-heading` }, year),
+        h("ol", {}, rows.map((row) => timelineItem(row, titles))))));
+  } catch (error) {
+    status.textContent = "";
+    output.replaceChildren();
+    showError($("timeline-error"), error.message);
+  }
+}
+
+function timelineItem(row, titles) {
+  const source = row.source?.value;
+  const reported = row.dateBasis && row.dateBasis.value !== "stated";
+  return h("li", { class: "timeline-item" },
+    h("time", { datetime: row.date.value, title: reported ? "date of the source that reports it" : null },
+      row.date.value, reported ? "*" : ""),
+    h("span", { class: `kind kind-${row.kind.value.replace(/\s+/g, "-")}` }, row.kind.value),
+    h("span", { class: "timeline-label" }, iriLink(row.item.value, row.label.value)),
+    source ? h("span", { class: "timeline-source" }, "source: ",
+      iriLink(source, titles.get(source) ?? shortIri(source).replace(/^document\//, ""))) : null);
+}
+
+// ---------------------------------------------------------------- SPARQL editor (YASGUI)
+
+let yasguiLoaded = null;
+
+/** Load the vendored YASGUI (installed from the npm registry by `make install`). */
+function loadYasgui() {
+  yasguiLoaded ??= new Promise((resolve, reject) => {
+    const style = h("link", { rel: "stylesheet", href: YASGUI_STYLE });
+    const script = h("script", { src: YASGUI_SCRIPT });
+    script.addEventListener("load", () => (window.Yasgui ? resolve(window.Yasgui) : reject(new Error("no Yasgui"))));
+    script.addEventListener("error", () => reject(new Error(`${YASGUI_SCRIPT} did not load`)));
+    document.head.append(style, script);
+  });
+  return yasguiLoaded;
+}
+
+async function startEditor() {
+  let Yasgui;
+  try {
+    Yasgui = await loadYasgui();
+  } catch {
+    $("yasgui-fallback").hidden = false;
+    return;
+  }
+  const yasgui = new Yasgui($("yasgui"), {
+    requestConfig: { endpoint: "/sparql", method: "POST" },
+    copyEndpointOnNewTab: true,
+    endpointCatalogueOptions: { getData: () => [{ endpoint: "/sparql" }], keys: [] },
+    populateFromUrl: false,
+    persistenceId: "hrkg-yasgui",
+    // Property and class completion asks a web service; this interface works offline.
+    yasqe: { value: EXAMPLE_QUERY, autocompleters: ["prefixes", "variables"] },
+  });
+  window.hrkg.yasgui = yasgui;
+  document.body.dataset.yasgui = "ready";
+}
+
+// ---------------------------------------------------------------- start
+
+window.hrkg = { yasgui: null };
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("query-form").addEventListener("submit", runQuestion);
+  $("timeline-form").addEventListener("submit", loadTimeline);
+  setUpSearch();
+  panelStarters.timeline = () => loadTimeline();
+  panelStarters.sparql = startEditor;
+  loadYasgui().catch(() => { $("yasgui-fallback").hidden = false; });
+  setUpTabs();
+  loadQuestions();
+});

@@ -1,0 +1,1 @@
+"""Validation of new triples: shapes, integrity checks and the fast incremental path."""

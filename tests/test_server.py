@@ -1,0 +1,349 @@
+"""The server: SPARQL 1.1 protocol, REST API, linked data and limits, in process and for real."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph
+import pytest
+import rdflib
+from SPARQLWrapper import JSON, SPARQLWrapper
+from starlette.testclient import TestClient
+
+from hrkg.server import ServerConfig, create_app
+from hrkg.server.state import ServerState
+
+SELECT_ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+PERSON = "https://w3id.org/hrkg/def/Person"
+COUNTRY_PAGE = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
+TOKEN = "s3cret-test-token"
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    state = ServerState.open(ServerConfig(timeout=2.0, max_rows=20, workers=2))
+    with TestClient(create_app(state)) as test_client:
+        yield test_client
+    state.close()
+
+
+@pytest.fixture
+def writable(dataset_copy: Path) -> Iterator[TestClient]:
+    state = ServerState.open(
+        ServerConfig(allow_update=True, update_token=TOKEN, workers=1), data_dir=dataset_copy
+    )
+    with TestClient(create_app(state)) as test_client:
+        yield test_client
+    state.close()
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "check"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json", '"bindings"'),
+        ("application/sparql-results+xml", "application/sparql-results+xml", "<sparql xmlns"),
+        ("text/csv", "text/csv", "s,p,o"),
+        ("text/tab-separated-values", "text/tab-separated-values", "?s\t?p\t?o"),
+        (None, "application/sparql-results+json", '"bindings"'),
+    ],
+)
+def test_select_by_get_in_every_result_format(client: TestClient, accept, media, check) -> None:
+    headers = {"accept": accept} if accept else {}
+    response = client.get("/sparql", params={"query": SELECT_ALL + " LIMIT 3"}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media)
+    assert check in response.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [
+        ("text/turtle", pyoxigraph.RdfFormat.TURTLE),
+        ("application/n-triples", pyoxigraph.RdfFormat.N_TRIPLES),
+        ("application/ld+json", pyoxigraph.RdfFormat.JSON_LD),
+        ("application/rdf+xml", pyoxigraph.RdfFormat.RDF_XML),
+    ],
+)
+def test_construct_in_every_graph_format(client: TestClient, accept: str, fmt) -> None:
+    query = f"CONSTRUCT WHERE {{ ?s a <{PERSON}> }}"
+    response = client.post("/sparql", data={"query": query}, headers={"accept": accept})
+    assert response.status_code == 200
+    triples = list(pyoxigraph.parse(response.content, format=fmt))
+    assert len(triples) == 9 and all(t.object.value == PERSON for t in triples)
+
+
+def test_query_by_post_body_and_ask(client: TestClient) -> None:
+    response = client.post(
+        "/sparql",
+        content=f"ASK {{ ?s a <{PERSON}> }}",
+        headers={
+            "content-type": "application/sparql-query",
+            "accept": "application/sparql-results+json",
+        },
+    )
+    assert response.status_code == 200 and response.json() == {"head": {}, "boolean": True}
+
+
+def test_default_and_named_graph_uris_choose_the_dataset(client: TestClient) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    one = client.get("/sparql", params={"query": count, "default-graph-uri": COUNTRY_PAGE})
+    everything = client.get("/sparql", params={"query": count})
+    n_one = int(one.json()["results"]["bindings"][0]["n"]["value"])
+    n_all = int(everything.json()["results"]["bindings"][0]["n"]["value"])
+    assert 0 < n_one < n_all
+    named = client.get(
+        "/sparql",
+        params={
+            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "named-graph-uri": COUNTRY_PAGE,
+        },
+    )
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [COUNTRY_PAGE]
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "message"),
+    [
+        ({"params": {"query": "SELEC ?s"}}, 400, "does not parse"),
+        (
+            {"params": {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/s> { ?s ?p ?o } }"}},
+            403,
+            "SERVICE",
+        ),
+        (
+            {"params": {"query": "INSERT DATA { <http://a/> <http://b/> <http://c/> }"}},
+            403,
+            "updates",
+        ),
+        ({"params": {"query": HEAVY}}, 503, "was stopped"),
+        (
+            {"params": {"query": SELECT_ALL}, "headers": {"accept": "image/png"}},
+            406,
+            "no acceptable format",
+        ),
+    ],
+)
+def test_errors_have_the_right_status(client: TestClient, request_kwargs, status, message) -> None:
+    response = client.get("/sparql", **request_kwargs)
+    assert response.status_code == status
+    assert message in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("SELECT ?s WHERE { ?s ?p ?o } #" + "x" * 200_000, "over the limit of 100000"),
+        ("#" * (2 * 1024 * 1024), "request body is over the limit"),
+    ],
+)
+def test_oversized_queries_and_bodies_get_413(client: TestClient, body: str, message: str) -> None:
+    response = client.post(
+        "/sparql", content=body, headers={"content-type": "application/sparql-query"}
+    )
+    assert response.status_code == 413 and message in response.text
+
+
+def test_update_by_post_is_refused_on_a_read_only_server(client: TestClient) -> None:
+    response = client.post(
+        "/sparql",
+        content="INSERT DATA { <http://a/> <http://b/> <http://c/> }",
+        headers={"content-type": "application/sparql-update", "authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 403 and "read-only" in response.text
+
+
+def test_a_timeout_leaves_the_server_answering(client: TestClient) -> None:
+    assert client.get("/sparql", params={"query": HEAVY}).status_code == 503
+    quick = client.get("/sparql", params={"query": f"ASK {{ ?s a <{PERSON}> }}"})
+    assert quick.status_code == 200 and quick.json()["boolean"] is True
+
+
+def test_capped_results_say_so(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": SELECT_ALL})
+    assert response.status_code == 200
+    assert response.headers["hrkg-results-truncated"] == "20"
+    assert len(response.json()["results"]["bindings"]) == 20
+
+
+def test_service_description_without_a_query(client: TestClient) -> None:
+    response = client.get("/sparql")
+    graph = rdflib.Graph().parse(data=response.text, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert (None, rdflib.RDF.type, sd.Service) in graph
+    assert (None, sd.name, rdflib.URIRef(COUNTRY_PAGE)) in graph
+
+
+def test_cors_lets_other_origins_query(client: TestClient) -> None:
+    response = client.get(
+        "/sparql",
+        params={"query": "ASK { ?s ?p ?o }"},
+        headers={"origin": "https://yasgui.example"},
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+    preflight = client.options(
+        "/sparql",
+        headers={"origin": "https://yasgui.example", "access-control-request-method": "POST"},
+    )
+    assert preflight.status_code == 200
+
+
+def test_rest_api_lists_and_runs_questions(client: TestClient) -> None:
+    listing = client.get("/api/queries").json()
+    reports = next(item for item in listing if item["name"] == "reports")
+    assert {p["name"] for p in reports["parameters"]} == {"year", "type"}
+    answer = client.get("/api/queries/reports", params={"year": "2013"})
+    assert answer.status_code == 200
+    assert len(answer.json()["results"]["bindings"]) == 2
+    csv = client.get("/api/queries/reports", params={"year": "2013", "format": "csv"})
+    assert (
+        csv.headers["content-type"].startswith("text/csv")
+        and "Annual Report: Mali 2013" in csv.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "message"),
+    [
+        ("/api/queries/reports", {"year": "twenty"}, 400, "not a whole number"),
+        ("/api/queries/reports", {"yaer": "2013"}, 400, "unknown parameter"),
+        ("/api/queries/sources-of", {}, 400, "a value is required"),
+        ("/api/queries/no-such-question", {}, 404, "no stored query"),
+    ],
+)
+def test_rest_api_bad_parameters(client: TestClient, path, params, status, message) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status and message in response.text
+
+
+def test_openapi_describes_every_question(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    names = {item["name"] for item in client.get("/api/queries").json()}
+    assert {f"/api/queries/{name}" for name in names} <= set(document["paths"])
+    year = document["paths"]["/api/queries/reports"]["get"]["parameters"][0]
+    assert year["schema"]["type"] == "integer"
+
+
+def test_entity_page_for_a_browser(client: TestClient) -> None:
+    page = client.get(
+        "/id/person/amadou-sanogo", headers={"accept": "text/html,application/xhtml+xml"}
+    )
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Amadou Sanogo" in page.text and "General Amadou Sanogo" in page.text
+    assert 'href="/id/organization/military-junta"' in page.text
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "application/trig"])
+def test_entity_description_for_tools(client: TestClient, accept: str) -> None:
+    response = client.get(
+        "/id/case/2013-02-disappearance-of-11-men-in-timbuktu", headers={"accept": accept}
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith(accept)
+    assert "Timbuktu" in response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/id/person/no-such-person", "/id/person/..%2F..%2Fetc%2Fpasswd", "/id/../../etc/passwd"],
+)
+def test_unknown_or_hostile_entity_paths_get_404(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_graph_store_read(client: TestClient) -> None:
+    one = client.get(
+        "/graph-store", params={"graph": COUNTRY_PAGE}, headers={"accept": "application/n-triples"}
+    )
+    assert one.status_code == 200 and COUNTRY_PAGE in one.text
+    union = client.get("/graph-store?default", headers={"accept": "application/n-quads"})
+    assert union.status_code == 200 and union.text.count("\n") > one.text.count("\n")
+    assert client.get("/graph-store").status_code == 400
+    assert client.get("/graph-store", params={"graph": "https://x.org/none"}).status_code == 404
+
+
+def test_update_needs_the_token(writable: TestClient) -> None:
+    update = (
+        "INSERT DATA { GRAPH <https://w3id.org/hrkg/graph/scratch> "
+        "{ <https://x.org/a> <https://x.org/b> 1 } }"
+    )
+    headers = {"content-type": "application/sparql-update"}
+    assert writable.post("/sparql", content=update, headers=headers).status_code == 401
+    wrong = {**headers, "authorization": "Bearer wrong"}
+    assert writable.post("/sparql", content=update, headers=wrong).status_code == 401
+    right = {**headers, "authorization": f"Bearer {TOKEN}"}
+    assert writable.post("/sparql", content=update, headers=right).status_code == 204
+    ask = writable.get("/sparql", params={"query": "ASK { <https://x.org/a> <https://x.org/b> 1 }"})
+    assert ask.json()["boolean"] is True
+    load = writable.post("/sparql", content="LOAD <http://127.0.0.1:9/x>", headers=right)
+    assert load.status_code == 403
+
+
+def test_allow_update_without_a_token_refuses_to_start() -> None:
+    with pytest.raises(ValueError, match="needs an update token"):
+        ServerConfig(allow_update=True, update_token=None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[str]:
+    """`hrkg serve` in its own process on a free loopback port, as a user starts it."""
+    port = _free_port()
+    script = Path(sys.executable).with_name("hrkg")
+    process = subprocess.Popen([str(script), "serve", "--port", str(port)], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/queries", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("hrkg serve did not start: " + process.stderr.read().decode()[-2000:])
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_a_real_sparql_client_queries_the_real_server(live_server: str) -> None:
+    sparql = SPARQLWrapper(f"{live_server}/sparql")
+    sparql.setQuery(f"SELECT ?p WHERE {{ ?p a <{PERSON}> }} ORDER BY ?p")
+    sparql.setReturnFormat(JSON)
+    sparql.setTimeout(30)
+    bindings = sparql.query().convert()["results"]["bindings"]
+    assert "https://w3id.org/hrkg/id/person/amadou-sanogo" in {b["p"]["value"] for b in bindings}
+
+
+def test_rdflib_sparql_store_reads_the_real_server(live_server: str) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    store = SPARQLStore(f"{live_server}/sparql", returnFormat="json", timeout=30)
+    rows = list(
+        rdflib.Graph(store=store).query(
+            f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?p a <{PERSON}> }}"
+        )
+    )
+    assert int(rows[0][0]) == 9
+
+
+def test_real_server_api_and_entity(live_server: str) -> None:
+    answer = httpx.get(f"{live_server}/api/queries/office-holders", timeout=30)
+    assert len(json.loads(answer.text)["results"]["bindings"]) == 4
+    page = httpx.get(
+        f"{live_server}/id/place/timbuktu", headers={"accept": "text/html"}, timeout=30
+    )
+    assert page.status_code == 200 and "Timbuktu" in page.text
