@@ -244,10 +244,7 @@ def sparql(
     else:
         from pyoxigraph import Quad
 
-        from hrkg.export import serialize_canonical
-
-        quads = [Quad(t.subject, t.predicate, t.object) for t in answer]
-        sys.stdout.write(serialize_canonical(quads, "turtle", graph.prefixes).decode("utf-8"))
+        _write_turtle([Quad(t.subject, t.predicate, t.object) for t in answer], graph)
 
 
 @app.command("export")
@@ -429,10 +426,8 @@ def add(
     if dry_run:
         from pyoxigraph import Quad
 
-        from hrkg.export import serialize_canonical
-
         triples = [Quad(q.subject, q.predicate, q.object) for q in addition.new_quads]
-        sys.stdout.write(serialize_canonical(triples, "turtle", graph.prefixes).decode("utf-8"))
+        _write_turtle(triples, graph)
         stdout.print("dry run: nothing was written")
     elif addition.written:
         activity = display_iri(addition.activity or "", graph)
@@ -485,6 +480,15 @@ def serve(
         )
     finally:
         state.close()
+
+
+def _write_turtle(quads: list, graph: KnowledgeGraph) -> None:
+    """Triples as canonical Turtle on stdout, declaring only the prefixes they use."""
+    from hrkg.data_files import used_prefixes
+    from hrkg.export import serialize_canonical
+
+    prefixes = used_prefixes(quads, graph.prefixes)
+    sys.stdout.write(serialize_canonical(quads, "turtle", prefixes).decode("utf-8"))
 
 
 REPORT_FORMATS = ("table", "json", "turtle")

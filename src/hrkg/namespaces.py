@@ -55,6 +55,8 @@ ENTITY_KINDS: dict[str, str] = {
     "post": "post",
     "group": "group",
     "concern": "concern",
+    "activity": "activity",
+    "agent": "agent",
 }
 
 #: Concept schemes: prefix -> scheme name under ``{base}vocab/``.

@@ -91,7 +91,6 @@ def iris_outside_the_base(added: Iterable[Quad], base_iri: str) -> list[Finding]
     """Subjects typed with a project class must be ``{base}id/{kind}/{slug}``."""
     classes = f"{base_iri}def/"
     kinds = {f"{base_iri}id/{kind}/" for kind in ENTITY_KINDS.values()}
-    kinds |= {f"{base_iri}id/{kind}/" for kind in ("activity", "agent")}
     vocab = tuple(f"{base_iri}vocab/{scheme}" for scheme in CONCEPT_SCHEMES.values())
     known_kinds = ", ".join(sorted(ENTITY_KINDS.values()))
     findings = []

@@ -405,14 +405,17 @@ async function startEditor() {
     $("yasgui-fallback").hidden = false;
     return;
   }
+  // Property and class completion asks a web service (LOV); this interface works offline.
+  // Set on the shared defaults: YASGUI merges arrays index by index, so a list passed in
+  // the config would only overwrite the first entries of the default list.
+  Yasgui.defaults.yasqe.autocompleters = ["prefixes", "variables"];
   const yasgui = new Yasgui($("yasgui"), {
     requestConfig: { endpoint: "/sparql", method: "POST" },
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: () => [{ endpoint: "/sparql" }], keys: [] },
     populateFromUrl: false,
     persistenceId: "hrkg-yasgui",
-    // Property and class completion asks a web service; this interface works offline.
-    yasqe: { value: EXAMPLE_QUERY, autocompleters: ["prefixes", "variables"] },
+    yasqe: { value: EXAMPLE_QUERY },
   });
   window.hrkg.yasgui = yasgui;
   document.body.dataset.yasgui = "ready";
