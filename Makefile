@@ -6,8 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 BUILD  := build
+UI     := src/hrkg/server/ui
+UI_STAMP := $(UI)/node_modules/.installed-stamp
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint bench fuzz stress clean
+.PHONY: install demo test lint browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# YASGUI for the SPARQL editor page, from the npm registry into $(UI)/node_modules (served
+# at /vendor/yasgui; never committed). Without npm the page says the editor is missing.
+$(UI_STAMP): $(UI)/package.json $(wildcard $(UI)/package-lock.json)
+	@if command -v npm >/dev/null 2>&1; then \
+		if [ -f $(UI)/package-lock.json ]; then npm ci --prefix $(UI) --no-audit --no-fund; \
+		else npm install --prefix $(UI) --no-audit --no-fund; fi && touch $@; \
+	else echo "npm not found: the SPARQL editor page will say YASGUI is missing"; fi
+
+install: $(STAMP) $(UI_STAMP)
 
 ## demo: a few canned questions on the embedded store, then a Turtle export
 demo: install
@@ -30,10 +41,22 @@ demo: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
+## browser: Debian's Chromium for the browser tests (Playwright drives it; it downloads none)
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		apt-get update && apt-get install -y --no-install-recommends chromium; \
+	fi
+
 ## test: installs everything the suite needs, then runs all of it
-test: install
+test: install browser
 	$(MAKE) lint
 	$(BIN)/pytest
+
+## bench: fast-path validation against full pySHACL, and a bounded loopback load test of
+## `hrkg serve`; each compares with a baseline in the same run. Results: benchmarks/results/
+bench: install
+	$(BIN)/python benchmarks/validation.py --scales 10k,100k,1M --full-up-to 100k --repeat 5
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) $(BUILD) .pytest_cache

@@ -180,7 +180,7 @@ def estimate_full(measured: list[tuple[int, float]], triples: int) -> float | No
 def measure_scale(scale: str, triples: int, args: argparse.Namespace, full: bool) -> ScaleResult:
     """Generate (or reuse) the dataset, load it, time the fast path and, if asked, full."""
     folder = args.data_dir / scale
-    manifest = generate.ensure_dataset(triples, args.seed, folder)
+    manifest = generate.ensure_dataset(triples, args.seed, folder, args.documents_per_publisher)
     started = time.perf_counter()
     kg = hrkg.open(folder)
     load_seconds = time.perf_counter() - started
@@ -301,6 +301,7 @@ def write_results(path: Path, results: list[ScaleResult], args: argparse.Namespa
         "seed": args.seed,
         "repeat": args.repeat,
         "batch_triples": args.batch_triples,
+        "documents_per_publisher": args.documents_per_publisher,
         "scales": [asdict(result) for result in results],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -316,6 +317,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=5, help="timed fast-path runs per scale")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-triples", type=int, default=300)
+    parser.add_argument(
+        "--documents-per-publisher",
+        type=int,
+        default=generate.DOCUMENTS_PER_PUBLISHER,
+        help="fan-in of the publisher hubs the batch restates (default %(default)s)",
+    )
     parser.add_argument("--data-dir", type=Path, default=BENCHMARKS / "data")
     parser.add_argument("--results", type=Path, default=BENCHMARKS / "results" / "validation.json")
     return parser.parse_args(argv)

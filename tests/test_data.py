@@ -97,3 +97,14 @@ def test_the_data_conforms_to_the_shapes() -> None:
     )
     violations = list(report.subjects(SH.resultSeverity, SH.Violation))
     assert conforms and not violations, text
+
+
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda path: path.name)
+def test_the_store_gives_back_exactly_what_the_file_says(kg, path: Path) -> None:
+    """Datatypes and lexical forms survive loading: a store must not rewrite the data.
+
+    (Oxigraph stores every integer subtype as xsd:integer, so counts are typed xsd:integer.)
+    """
+    written = set(read_trig(path))
+    [graph] = {quad.graph_name for quad in written}
+    assert set(kg.store.quads(graph)) == written

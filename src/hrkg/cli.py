@@ -505,7 +505,7 @@ def _print_report(report, fmt: str, graph: KnowledgeGraph) -> None:
         rich_table = RichTable(header_style="bold", show_lines=True)
         for column in ("severity", "focus node", "path", "value", "message"):
             rich_table.add_column(column, overflow="fold")
-        for finding in sorted(report.findings):
+        for finding in sorted(report.findings, key=lambda finding: finding.sort_key()):
             focus = display_iri(finding.focus_node, graph)
             if finding.focus_label:
                 focus += f"\n({finding.focus_label})"

@@ -38,9 +38,20 @@ def used_prefixes(quads: Iterable[Quad], prefixes: Mapping[str, str]) -> dict[st
     return dict(sorted(used.items()))
 
 
+def store_normalised(quads: Iterable[Quad]) -> list[Quad]:
+    """The quads as a triple store gives them back: literals in canonical lexical form.
+
+    Oxigraph stores "176.0"^^xsd:decimal as "176" and every integer subtype as xsd:integer;
+    writing data files in that form means they read back from any store exactly as written.
+    """
+    store = pyoxigraph.Store()
+    store.extend(quads)
+    return list(store)
+
+
 def canonical_trig(quads: Iterable[Quad], prefixes: Mapping[str, str] | None = None) -> bytes:
-    """Quads as canonical TriG bytes."""
-    ordered = canonical_quads(quads)
+    """Quads as canonical TriG bytes: store-normalised literals, sorted, used prefixes only."""
+    ordered = canonical_quads(store_normalised(quads))
     chosen = used_prefixes(ordered, prefixes or all_prefixes())
     text = (pyoxigraph.serialize(ordered, format=RdfFormat.TRIG, prefixes=chosen) or b"").decode()
     return _space_subject_blocks(text).encode("utf-8")

@@ -247,7 +247,7 @@ def _activity_quads(
         (
             activity,
             NamedNode(hr + "tripleCount"),
-            Literal(str(count), datatype=NamedNode(XSD + "nonNegativeInteger")),
+            Literal(str(count), datatype=NamedNode(XSD + "integer")),
         ),
         (agent_node, RDF_TYPE, NamedNode(PROV + "Agent")),
         (agent_node, RDFS_LABEL, Literal(agent)),

@@ -20,7 +20,7 @@ SEVERITIES = ("Violation", "Warning", "Info")
 HRSH = rdflib.Namespace("https://w3id.org/hrkg/shapes/")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     """One problem: where (focus node, path), what (value, message), how bad (severity)."""
 
@@ -33,6 +33,11 @@ class Finding:
     component: str
     focus_label: str | None = None
     location: str | None = None
+
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        """Violations first, then by node, path, value and message (None sorts first)."""
+        rank = SEVERITIES.index(self.severity) if self.severity in SEVERITIES else len(SEVERITIES)
+        return (rank, self.focus_node, self.path or "", self.value or "", self.message)
 
 
 @dataclass
@@ -72,7 +77,7 @@ class Report:
             "fastPath": self.fast_path,
             "violations": len(self.violations),
             "warnings": len(self.warnings),
-            "results": [asdict(finding) for finding in sorted(self.findings)],
+            "results": [asdict(finding) for finding in sorted(self.findings, key=Finding.sort_key)],
         }
         return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
@@ -84,7 +89,7 @@ class Report:
         report = rdflib.BNode("report")
         graph.add((report, RDF.type, SH.ValidationReport))
         graph.add((report, SH.conforms, rdflib.Literal(self.conforms(), datatype=XSD.boolean)))
-        for index, finding in enumerate(sorted(self.findings)):
+        for index, finding in enumerate(sorted(self.findings, key=Finding.sort_key)):
             result = rdflib.BNode(f"result{index}")
             graph.add((report, SH.result, result))
             graph.add((result, RDF.type, SH.ValidationResult))

@@ -16,6 +16,8 @@ const INPUT_TYPES = {
   langstring: { type: "text", title: "Text with a language tag, e.g. Bamako@fr" },
   string: { type: "text" },
 };
+// XML Schema date types (by local name), kept on one line in result tables.
+const DATE_TYPES = new Set(["date", "dateTime", "gYearMonth", "gYear"]);
 const EXAMPLE_QUERY = `PREFIX hr: <https://w3id.org/hrkg/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
@@ -68,8 +70,10 @@ function termNode(term) {
   if (!term) return document.createTextNode("");
   if (term.type === "uri") return iriLink(term.value);
   if (term.type === "bnode") return h("span", { class: "bnode" }, "_:" + term.value);
-  const title = term.datatype ? shortIri(term.datatype) : null;
-  return h("span", { title, lang: term["xml:lang"] || null }, term.value);
+  const datatype = term.datatype ? shortIri(term.datatype) : null;
+  const isDate = datatype !== null && DATE_TYPES.has(datatype);
+  return h("span", { title: datatype, class: isDate ? "date" : null, lang: term["xml:lang"] || null },
+    term.value);
 }
 
 class ApiError extends Error {}
@@ -323,14 +327,21 @@ function setUpSearch() {
 
 let documentTitles = null;
 
-/** Titles of the source documents (from the "reports" question), to name timeline sources. */
+/** Titles of the source documents, to name timeline sources (asked once of /sparql). */
 async function loadDocumentTitles() {
   if (documentTitles) return documentTitles;
   documentTitles = new Map();
+  const query = `PREFIX hr: <${BASE_IRI}def/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?document (SAMPLE(?title) AS ?name) WHERE {
+  ?document a hr:Document ; dcterms:title ?title .
+  FILTER(LANG(?title) = "en" || LANG(?title) = "")
+} GROUP BY ?document`;
   try {
-    const { data } = await getJson("/api/queries/reports", "application/sparql-results+json");
+    const { data } = await getJson(`/sparql?${new URLSearchParams({ query })}`,
+      "application/sparql-results+json");
     for (const row of data.results.bindings) {
-      if (row.document && row.title) documentTitles.set(row.document.value, row.title.value);
+      if (row.document && row.name) documentTitles.set(row.document.value, row.name.value);
     }
   } catch {
     // Without titles the sources show as their short names; the timeline still works.
@@ -357,6 +368,8 @@ async function loadTimeline(event) {
       years.get(year).push(row);
     }
     const count = data.results.bindings.length;
+    const reported = data.results.bindings.some((row) => row.dateBasis && row.dateBasis.value !== "stated");
+    $("timeline-legend").hidden = !reported;
     status.textContent = `${count} dated ${count === 1 ? "item" : "items"} in ${years.size} ${years.size === 1 ? "year" : "years"}.`;
     output.replaceChildren(...[...years].map(([year, rows]) =>
       h("section", { class: "timeline-year", id: `year-${year}`, "aria-labelledby": `year-${year}-heading` },
@@ -418,6 +431,17 @@ async function startEditor() {
     yasqe: { value: EXAMPLE_QUERY },
   });
   window.hrkg.yasgui = yasgui;
+  // YASR links every IRI to itself; project IRIs open here instead, at their local path.
+  for (const kind of ["mousedown", "focusin", "keydown"]) {
+    $("yasgui").addEventListener(kind, (event) => {
+      const anchor = event.target.closest?.("a[href]");
+      const local = anchor && localPath(anchor.href);
+      if (local) {
+        anchor.href = local;
+        anchor.removeAttribute("target");
+      }
+    }, true);
+  }
   document.body.dataset.yasgui = "ready";
 }
 

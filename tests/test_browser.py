@@ -1,0 +1,278 @@
+"""The browser interface, in headless Chromium against a real `hrkg serve`.
+
+Playwright drives Debian's Chromium (``make browser`` installs it; Playwright downloads no
+browser of its own). Every test opens a fresh browser context and records what the page
+logs and fetches: a console error, an uncaught exception or a request that leaves the
+loopback fails the test, since the interface must work with no internet.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Flags that keep Chromium from calling out (this machine has no network but the
+#: registries); Playwright adds --headless and a fresh temporary profile itself.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """`hrkg serve` in its own process on a free loopback port, as a user starts it."""
+    port = _free_port()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hrkg", "serve", "--port", str(port)],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/api/queries", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail("hrkg serve did not start:\n" + log.read().decode()[-2000:])
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium under Playwright; missing Chromium is a failure, not a skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` (it installs Debian's chromium; "
+            "`make test` runs it). Never `playwright install`: its download fails here."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Watched:
+    """A page and what it logged or fetched while a test used it."""
+
+    page: object
+    errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], f"the page logged errors: {self.errors}"
+        assert self.outside_requests == [], (
+            f"the page fetched from outside this server: {self.outside_requests}"
+        )
+
+
+@pytest.fixture
+def watched(browser, server: str) -> Iterator[Watched]:
+    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    record = Watched(page)
+    page.on(
+        "console",
+        lambda message: record.errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: record.errors.append(f"uncaught: {error}"))
+
+    def check_request(request) -> None:
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            return
+        record.outside_requests.append(request.url)
+
+    page.on("request", check_request)
+    yield record
+    context.close()
+
+
+def test_the_page_loads_without_errors_or_outside_requests(watched: Watched) -> None:
+    from playwright.sync_api import expect
+
+    page = watched.page
+    page.goto("/")
+    expect(page.locator("#query-list button").first).to_be_visible()
+    expect(page.locator('#query-list [data-query^="checks/"]')).to_have_count(0)
+    expect(page.locator('#check-list [data-query^="checks/"]').first).to_be_visible()
+    for tab in ("#tab-search", "#tab-timeline", "#tab-sparql"):
+        page.click(tab)
+        expect(page.locator(tab)).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#yasgui .yasqe")).to_be_visible()
+    expect(page.locator("#timeline .timeline-year").first).to_be_attached()
+    page.click("#tab-questions")
+    expect(page.locator("#panel-sparql")).to_be_hidden()
+    watched.assert_clean()
+
+
+def test_the_reports_question_for_2013_shows_its_two_rows(watched: Watched) -> None:
+    from playwright.sync_api import expect
+
+    page = watched.page
+    page.goto("/")
+    page.click('[data-query="reports"]')
+    expect(page.locator("#query-form")).to_be_visible()
+    expect(page.locator("#param-year")).to_have_attribute("type", "number")
+    expect(page.locator("#param-year")).to_have_attribute("placeholder", "e.g. 2013")
+    expect(page.locator("select#param-type option")).to_have_count(4)  # "(any)" and 3 allowed
+    page.fill("#param-year", "2013")
+    page.click("#run-query")
+    expect(page.locator("#query-status")).to_have_text("2 rows")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    expect(page.locator("#results")).to_contain_text("Annual Report: Mali 2013")
+    document = page.locator("#results a", has_text="annual-report-mali-2013")
+    expect(document).to_have_attribute("href", "/id/document/2013-05-21-annual-report-mali-2013")
+    watched.assert_clean()
+
+
+def test_a_bad_request_shows_the_servers_reason(watched: Watched) -> None:
+    from playwright.sync_api import expect
+
+    page = watched.page
+    page.goto("/")
+    page.click('[data-query="entity"]')
+    expect(page.locator("#query-requires")).to_have_text("Give at least one of: iri, label.")
+    page.click("#run-query")
+    expect(page.locator("#query-error")).to_be_visible()
+    expect(page.locator("#query-error")).to_contain_text("one of iri, label is required")
+    expect(page.locator("#results table")).to_have_count(0)
+    # The browser logs the 400 answer itself as a failed resource; nothing else may fail.
+    assert all("400" in error for error in watched.errors), watched.errors
+
+
+def test_entity_search_leads_to_the_entity_page_with_its_sources(watched: Watched) -> None:
+    from playwright.sync_api import expect
+
+    page = watched.page
+    page.goto("/#search")
+    expect(page.locator("#panel-search")).to_be_visible()
+    page.fill("#entity-search", "Sanogo")
+    page.press("#entity-search", "Enter")
+    link = page.locator("#entity-results a", has_text="Amadou Sanogo")
+    expect(link).to_have_attribute("href", "/id/person/amadou-sanogo")
+    watched.assert_clean()
+    link.click()
+    page.wait_for_url(re.compile(r"/id/person/amadou-sanogo$"))
+    expect(page.locator("#entity-label")).to_have_text("Amadou Sanogo")
+    expect(page.locator("blockquote", has_text="General Amadou Sanogo").first).to_be_visible()
+
+
+def test_the_timeline_groups_dated_items_by_year(watched: Watched) -> None:
+    from playwright.sync_api import expect
+
+    page = watched.page
+    page.goto("/")
+    page.click("#tab-timeline")
+    year_2012 = page.locator("#timeline #year-2012")
+    expect(year_2012.locator("h3")).to_have_text("2012")
+    expect(year_2012.locator("li").first).to_be_visible()
+    assert year_2012.locator("li").count() >= 3
+    first = year_2012.locator("li").first
+    expect(first.locator("time")).to_contain_text("2012")
+    expect(first.locator(".kind")).not_to_be_empty()
+    expect(first.locator(".timeline-label a")).to_have_attribute("href", re.compile(r"^/id/"))
+    expect(first.locator(".timeline-source a")).to_have_attribute(
+        "href", re.compile(r"^/id/document/")
+    )
+    page.fill("#timeline-from", "2013")
+    page.fill("#timeline-to", "2013")
+    page.click("#timeline-run")
+    expect(page.locator("#timeline #year-2012")).to_have_count(0)
+    expect(page.locator("#timeline .timeline-year")).to_have_count(1)
+    expect(page.locator("#timeline #year-2013")).to_be_visible()
+    watched.assert_clean()
+
+
+def test_the_sparql_editor_runs_a_query_on_this_server(watched: Watched, server: str) -> None:
+    from playwright.sync_api import expect
+
+    vendored = httpx.get(f"{server}/vendor/yasgui/yasgui.min.js", timeout=10)
+    assert vendored.status_code == 200, (
+        "YASGUI is not installed: run `make install` (npm ci --prefix src/hrkg/server/ui)"
+    )
+    page = watched.page
+    page.goto("/#sparql")
+    page.wait_for_function("window.Yasgui !== undefined")
+    expect(page.locator("#yasgui .yasqe")).to_be_visible()
+    expect(page.locator("#yasgui-fallback")).to_be_hidden()
+    page.wait_for_function("window.hrkg.yasgui !== null")
+    page.evaluate(
+        """() => window.hrkg.yasgui.getTab().getYasqe().setValue(
+            'SELECT ?name WHERE { <https://w3id.org/hrkg/id/person/amadou-sanogo> '
+            + '<http://www.w3.org/2000/01/rdf-schema#label> ?name }')"""
+    )
+    page.click("#yasgui .yasqe_queryButton")
+    expect(page.locator("#yasgui .yasr")).to_contain_text("Amadou Sanogo")
+    answer = page.evaluate(
+        """async () => {
+            const response = await fetch('/sparql?query=' + encodeURIComponent('ASK { ?s ?p ?o }'),
+                                         {headers: {Accept: 'application/sparql-results+json'}});
+            return (await response.json()).boolean;
+        }"""
+    )
+    assert answer is True
+    watched.assert_clean()
+
+
+def test_the_editor_tab_explains_a_missing_yasgui(watched: Watched) -> None:
+    from playwright.sync_api import expect
+
+    page = watched.page
+    page.route("**/vendor/yasgui/**", lambda route: route.fulfill(status=404, body="missing"))
+    page.goto("/#sparql")
+    expect(page.locator("#yasgui-fallback")).to_be_visible()
+    expect(page.locator("#yasgui-fallback")).to_contain_text("make install")
+    # The questions still work without the editor.
+    page.click("#tab-questions")
+    page.click('[data-query="summary"]')
+    page.click("#run-query")
+    expect(page.locator("#results table")).to_be_visible()
