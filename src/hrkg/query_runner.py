@@ -12,6 +12,7 @@ at a row limit.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import resource
 import threading
@@ -117,6 +118,9 @@ class IsolatedQueryRunner:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
+        # Few malloc arenas keep the workers' address space close to what they use, so
+        # that the RLIMIT_AS ceiling bounds real memory rather than reserved ranges.
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         return _Worker(self._context, self.store_path, *self._settings)
 
     def query(
@@ -150,8 +154,12 @@ class IsolatedQueryRunner:
             answer = worker.connection.recv()
         except (EOFError, OSError, BrokenPipeError):
             worker.kill()
+            code = worker.process.exitcode
             worker = self._spawn()
-            raise QueryError("the query worker stopped unexpectedly (memory limit?)") from None
+            raise QueryError(
+                f"the query worker stopped unexpectedly (exit code {code})",
+                hint="a query over the worker memory limit (HRKG_WORKER_MEMORY) ends this way",
+            ) from None
         finally:
             self._idle.put(worker)
         if isinstance(answer, QueryError):

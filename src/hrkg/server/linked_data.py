@@ -130,9 +130,12 @@ async def _page(
                 "text": labels.get(term.value) or compact(term.value, state.kg.prefixes),
                 "iri": term.value,
             }
-        text = term.value
-        suffix = f"@{term.language}" if getattr(term, "language", None) else ""
-        return {"href": None, "text": text + suffix, "iri": None}
+        return {
+            "href": None,
+            "text": term.value,
+            "iri": None,
+            "lang": getattr(term, "language", None),
+        }
 
     sources: dict[str, dict] = {}
     rows = []
