@@ -21,6 +21,7 @@ from hrkg import __version__
 from hrkg.errors import HrkgError
 from hrkg.export import EXPORT_FORMATS
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
+from hrkg.remote_store import Endpoint
 from hrkg.results import FORMATS, Table, display, render
 
 stdout = Console(soft_wrap=False)
@@ -52,20 +53,42 @@ app.add_typer(query_app, name="query")
 class Options:
     """The global options, kept until a command opens the graph (only then is it loaded)."""
 
-    def __init__(self, data_dir: Path | None, store: Path | None, base_iri: str | None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None,
+        store: Path | None,
+        base_iri: str | None,
+        endpoint: Endpoint | None = None,
+        push_target: Endpoint | None = None,
+    ) -> None:
         self.data_dir, self.store, self.base_iri = data_dir, store, base_iri
+        #: The server queries go to (--endpoint); None for the embedded store.
+        self.endpoint = endpoint
+        #: The server `hrkg push` writes to (--graph-store or --update-endpoint).
+        self.push_target = push_target
         self._graph: KnowledgeGraph | None = None
 
     @property
     def graph(self) -> KnowledgeGraph:
+        """The knowledge graph: on the remote endpoint when one is given, else embedded."""
         if self._graph is None:
             self._graph = open_knowledge_graph(
                 self.data_dir,
                 store=self.store,
                 base_iri=self.base_iri,
                 show_progress=stderr.is_terminal,
+                endpoint=self.endpoint,
             )
         return self._graph
+
+    def embedded_graph(self, command: str) -> KnowledgeGraph:
+        """The embedded graph, for commands that need the files and the local store."""
+        if self.endpoint is not None:
+            raise typer.BadParameter(
+                f"`hrkg {command}` works on the embedded store: drop --endpoint "
+                "(use `hrkg push` to update a remote server)"
+            )
+        return self.graph
 
 
 def _version(value: bool) -> None:
@@ -95,11 +118,56 @@ def main_options(
         str | None,
         typer.Option("--base-iri", help="Base IRI of all project terms.", envvar="HRKG_BASE_IRI"),
     ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="Run against a SPARQL 1.1 server (its default graph must be the union).",
+            envvar="HRKG_ENDPOINT",
+        ),
+    ] = None,
+    update_endpoint: Annotated[
+        str | None,
+        typer.Option("--update-endpoint", help="The server's SPARQL Update URL (for push)."),
+    ] = None,
+    graph_store: Annotated[
+        str | None,
+        typer.Option("--graph-store", help="The server's Graph Store Protocol URL (for push)."),
+    ] = None,
+    endpoint_user: Annotated[
+        str | None, typer.Option("--endpoint-user", help="User name on the server.")
+    ] = None,
+    endpoint_password: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-password", help="Password on the server.", envvar="HRKG_ENDPOINT_PASSWORD"
+        ),
+    ] = None,
+    endpoint_auth: Annotated[
+        str,
+        typer.Option("--endpoint-auth", help="HTTP authentication: basic or digest (Virtuoso)."),
+    ] = "basic",
+    endpoint_timeout: Annotated[
+        float, typer.Option("--endpoint-timeout", help="Seconds to wait for the server.")
+    ] = 60.0,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    ctx.obj = Options(data_dir, store, base_iri)
+    remote = None
+    if endpoint or update_endpoint or graph_store:
+        if endpoint_auth not in ("basic", "digest"):
+            raise typer.BadParameter("--endpoint-auth is basic or digest")
+        remote = Endpoint(
+            query_url=endpoint or "",
+            update_url=update_endpoint,
+            graph_store_url=graph_store,
+            user=endpoint_user,
+            password=endpoint_password,
+            auth=endpoint_auth,
+            timeout=endpoint_timeout,
+        )
+    ctx.obj = Options(data_dir, store, base_iri, remote if endpoint else None, remote)
 
 
 def _graph(ctx: typer.Context) -> KnowledgeGraph:
@@ -361,7 +429,7 @@ def validate(
         raise typer.BadParameter(
             f"{fmt!r} is not one of {', '.join(REPORT_FORMATS)}", param_hint="--format"
         )
-    graph = _graph(ctx)
+    graph = ctx.ensure_object(Options).embedded_graph("validate")
     report = graph.validate(*files, input_format=input_format)
     _print_report(report, fmt, graph)
     raise typer.Exit(report.exit_code(strict=strict))
@@ -397,7 +465,7 @@ def add(
     from hrkg.ingest import AdditionRefused
     from hrkg.ingest import add as add_file
 
-    graph = _graph(ctx)
+    graph = ctx.ensure_object(Options).embedded_graph("add")
     try:
         addition = add_file(
             graph,
@@ -459,6 +527,8 @@ def serve(
     from hrkg.server.state import ServerState
 
     options = ctx.ensure_object(Options)
+    if options.endpoint is not None:
+        raise typer.BadParameter("`hrkg serve` serves the embedded store: drop --endpoint")
     overrides: dict[str, object] = {"allow_update": allow_update}
     if timeout is not None:
         overrides["timeout"] = timeout
@@ -489,6 +559,25 @@ def _write_turtle(quads: list, graph: KnowledgeGraph) -> None:
 
     prefixes = used_prefixes(quads, graph.prefixes)
     sys.stdout.write(serialize_canonical(quads, "turtle", prefixes).decode("utf-8"))
+
+
+@app.command("push")
+def push_dataset(ctx: typer.Context) -> None:
+    """Upload the dataset, each named graph replaced whole, to a SPARQL server.
+
+    Give --graph-store URL (Graph Store Protocol: Oxigraph server, Fuseki, GraphDB) or
+    --update-endpoint URL (SPARQL Update: Virtuoso's /sparql-auth with --endpoint-auth
+    digest, Neptune).
+    """
+    from hrkg.push import push
+
+    options = ctx.ensure_object(Options)
+    target = options.push_target
+    if target is None or not (target.graph_store_url or target.update_url):
+        raise typer.BadParameter("give --graph-store URL or --update-endpoint URL")
+    local = open_knowledge_graph(options.data_dir, store=options.store, base_iri=options.base_iri)
+    report = push(local.store.quads(), target)
+    stdout.print(f"pushed {report.triples:,} triples in {report.graphs} graphs by {report.method}")
 
 
 REPORT_FORMATS = ("table", "json", "turtle")

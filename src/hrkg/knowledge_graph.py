@@ -26,6 +26,7 @@ from hrkg.store import QueryOutcome, Store
 
 if TYPE_CHECKING:
     from hrkg.ingest import Addition
+    from hrkg.remote_store import Endpoint
     from hrkg.validation.gate import Validator
     from hrkg.validation.report import Report
 
@@ -138,12 +139,15 @@ def open_knowledge_graph(
     store: str | Path | None = None,
     base_iri: str | None = None,
     show_progress: bool = False,
+    endpoint: Endpoint | str | None = None,
 ) -> KnowledgeGraph:
     """Open the dataset of ``data_dir`` (default: the checkout or the installed content).
 
     ``store`` names a folder for a persistent Oxigraph store, loaded on first use and
     reopened without reloading while the files are unchanged; by default the store is in
-    memory.
+    memory. ``endpoint`` (a URL or an :class:`~hrkg.remote_store.Endpoint`) queries a
+    remote SPARQL server instead, which must hold the dataset (see ``hrkg push``); the
+    stored questions still come from ``data_dir``.
     """
     overrides: dict[str, object] = {}
     if data_dir is not None:
