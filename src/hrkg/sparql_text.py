@@ -103,3 +103,14 @@ def is_update(text: str) -> bool:
         if word in {"SELECT", "CONSTRUCT", "ASK", "DESCRIBE"}:
             return False
     return False
+
+
+_FROM = re.compile(r"\bFROM\s+(?:NAMED\s+)?(<[^<>\s]*>|[A-Za-z_][\w.-]*:[^\s{}]*)", re.IGNORECASE)
+
+
+def dataset_clause_iris(text: str) -> list[str]:
+    """The graphs named by ``FROM`` / ``FROM NAMED`` clauses (prefixed names left as written)."""
+    return [
+        match.group(1)[1:-1] if match.group(1).startswith("<") else match.group(1)
+        for match in _FROM.finditer(strip_comments(text))
+    ]

@@ -9,7 +9,7 @@ graphs stay reachable with ``GRAPH``). Only reading queries run here: updates, a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
 
 from hrkg.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTooLarge
 from hrkg.results import Table
-from hrkg.sparql_text import is_update, keywords
+from hrkg.sparql_text import dataset_clause_iris, is_update, keywords
 
 QueryOutcome = Table | bool | list[Triple]
 
@@ -40,6 +40,17 @@ class Store(Protocol):
     def graph_names(self) -> list[NamedNode]: ...
 
     def __len__(self) -> int: ...
+
+
+def check_dataset_clauses(text: str, known_graph: Callable[[str], bool]) -> None:
+    """``FROM <url>`` names a graph to use; for a graph this dataset lacks, some engines
+    (rdflib) would fetch the URL. hrkg never fetches, so such a clause is refused."""
+    for iri in dataset_clause_iris(text):
+        if not known_graph(iri):
+            raise QueryRefused(
+                f"FROM <{iri}> names a graph this dataset does not hold (hrkg never fetches URLs)",
+                hint="name a graph of the dataset (`hrkg stats` lists them) or drop the clause",
+            )
 
 
 def check_read_only(text: str, max_chars: int) -> None:
@@ -79,10 +90,12 @@ class OxigraphStore:
     ) -> QueryOutcome:
         """Run a read-only query; SELECT answers a :class:`Table`, ASK a bool, others triples."""
         check_read_only(text, self.max_query_chars)
+        check_dataset_clauses(text, self._holds_graph)
         options: dict[str, object] = {}
         if default_graphs is not None:
             options["default_graph"] = list(default_graphs)
-        else:
+        elif not dataset_clause_iris(text):
+            # The union is the default dataset; a query's own FROM clauses take precedence.
             options["use_default_graph_as_union"] = True
         if named_graphs is not None:
             options["named_graphs"] = list(named_graphs)
@@ -93,6 +106,12 @@ class OxigraphStore:
             raise QuerySyntaxError(f"the query does not parse: {error}") from None
         except (OSError, RuntimeError, ValueError) as error:
             raise QueryError(f"the query failed: {error}") from None
+
+    def _holds_graph(self, iri: str) -> bool:
+        try:
+            return self.oxigraph.contains_named_graph(NamedNode(iri))
+        except ValueError:
+            return False
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self.oxigraph.quads_for_pattern(None, None, None, graph))
