@@ -114,3 +114,26 @@ def test_adhoc_select_ask_and_construct(kg: hrkg.KnowledgeGraph) -> None:
     assert int(table.rows[0][0].value) == len(kg.store)
     triples = kg.sparql("CONSTRUCT WHERE { ?s a <https://w3id.org/hrkg/def/Person> }")
     assert triples and all(t.object.value.endswith("def/Person") for t in triples)
+
+
+def test_library_query_timeout_stops_a_runaway_query(repo_root: Path) -> None:
+    """With a time limit, a cartesian product is stopped, and the graph keeps answering."""
+    from hrkg.errors import QueryTimeout
+
+    limited = hrkg.open(repo_root, query_timeout=1.5)
+    try:
+        with pytest.raises(QueryTimeout, match="more than 1.5 s"):
+            limited.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+        assert len(limited.query("office-holders")) == 4
+    finally:
+        limited.close()
+
+
+def test_library_row_cap_says_the_answer_was_cut(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HRKG_MAX_ROWS", "7")
+    capped = hrkg.open(repo_root)
+    table = capped.sparql("SELECT * WHERE { ?s ?p ?o }")
+    assert len(table) == 7 and table.truncated
+    assert not capped.query("office-holders").truncated

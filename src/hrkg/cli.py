@@ -66,6 +66,8 @@ class Options:
         self.endpoint = endpoint
         #: The server `hrkg push` writes to (--graph-store or --update-endpoint).
         self.push_target = push_target
+        #: Seconds a query may run (--timeout); None for no limit.
+        self.query_timeout: float | None = None
         self._graph: KnowledgeGraph | None = None
 
     @property
@@ -78,6 +80,7 @@ class Options:
                 base_iri=self.base_iri,
                 show_progress=stderr.is_terminal,
                 endpoint=self.endpoint,
+                query_timeout=self.query_timeout,
             )
         return self._graph
 
@@ -150,6 +153,15 @@ def main_options(
     endpoint_timeout: Annotated[
         float, typer.Option("--endpoint-timeout", help="Seconds to wait for the server.")
     ] = 60.0,
+    query_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Stop any query running longer than this many seconds (queries then run in "
+            "killable worker processes).",
+            envvar="HRKG_QUERY_TIMEOUT",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -168,6 +180,7 @@ def main_options(
             timeout=endpoint_timeout,
         )
     ctx.obj = Options(data_dir, store, base_iri, remote if endpoint else None, remote)
+    ctx.obj.query_timeout = query_timeout
 
 
 def _graph(ctx: typer.Context) -> KnowledgeGraph:

@@ -6,6 +6,7 @@ never reach into the store themselves, so the three ways in give the same answer
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -58,6 +59,18 @@ class KnowledgeGraph:
         self.settings = settings
         self.layout = ContentLayout(settings.content_root)
         self.prefixes = all_prefixes(settings.base_iri)
+        #: Resources that live as long as the graph (a temporary store folder).
+        self.owned: list[object] = []
+
+    def close(self) -> None:
+        """Stop query workers and remove temporary folders (also done at interpreter exit)."""
+        closer = getattr(self.store, "close", None)
+        if callable(closer):
+            closer()
+        for resource in self.owned:
+            cleanup = getattr(resource, "cleanup", None)
+            if callable(cleanup):
+                cleanup()
 
     def query(self, name: str, /, **params: object) -> Table:
         """Run the stored question ``name`` with typed parameters; returns its table.
@@ -75,7 +88,9 @@ class KnowledgeGraph:
     def run(self, stored: StoredQuery, params: Mapping[str, object]) -> Table:
         """Run a stored query; the bound parameters' columns are left out of the answer."""
         bindings = stored.bind(params, self.settings.base_iri)
-        answer = self.store.query(stored.sparql(bindings, self.settings.base_iri))
+        answer = self.store.query(
+            stored.sparql(bindings, self.settings.base_iri), row_limit=self.settings.max_result_rows
+        )
         if not isinstance(answer, Table):
             raise QueryError(
                 f"stored query {stored.name!r} is not a SELECT query", where=str(stored.path)
@@ -84,7 +99,7 @@ class KnowledgeGraph:
 
     def sparql(self, text: str) -> QueryOutcome:
         """An ad-hoc read-only query (SELECT, ASK, CONSTRUCT, DESCRIBE); updates are refused."""
-        return self.store.query(text)
+        return self.store.query(text, row_limit=self.settings.max_result_rows)
 
     def export(self, fmt: str = "turtle", *, graphs: Sequence[str] | None = None) -> bytes:
         """The dataset (or some graphs of it) in an RDF format, deterministic bytes."""
@@ -140,6 +155,7 @@ def open_knowledge_graph(
     base_iri: str | None = None,
     show_progress: bool = False,
     endpoint: Endpoint | str | None = None,
+    query_timeout: float | None = None,
 ) -> KnowledgeGraph:
     """Open the dataset of ``data_dir`` (default: the checkout or the installed content).
 
@@ -147,18 +163,26 @@ def open_knowledge_graph(
     reopened without reloading while the files are unchanged; by default the store is in
     memory. ``endpoint`` (a URL or an :class:`~hrkg.remote_store.Endpoint`) queries a
     remote SPARQL server instead, which must hold the dataset (see ``hrkg push``); the
-    stored questions still come from ``data_dir``.
+    stored questions still come from ``data_dir``. ``query_timeout`` (seconds; default
+    ``HRKG_QUERY_TIMEOUT``, none) stops any query that runs longer.
     """
     overrides: dict[str, object] = {}
     if data_dir is not None:
         overrides["content_root"] = Path(data_dir)
     if base_iri is not None:
         overrides["base_iri"] = base_iri
+    if query_timeout is not None:
+        overrides["query_timeout"] = query_timeout
     settings = Settings(**overrides)  # type: ignore[arg-type]
     layout = ContentLayout(settings.content_root)
     catalog = (
         Catalog.from_folder(layout.queries_dir) if layout.queries_dir.is_dir() else Catalog({})
     )
+    temporary = None
+    if settings.query_timeout and store is None:
+        # Killable workers need an on-disk store; a temporary one lives as long as the graph.
+        temporary = tempfile.TemporaryDirectory(prefix="hrkg-store-")
+        store = Path(temporary.name) / "store"
     oxigraph_store = open_store(
         layout,
         settings.base_iri,
@@ -166,4 +190,13 @@ def open_knowledge_graph(
         show_progress=show_progress,
         max_query_chars=settings.max_query_chars,
     )
-    return KnowledgeGraph(oxigraph_store, catalog, settings)
+    kg = KnowledgeGraph(oxigraph_store, catalog, settings)
+    if settings.query_timeout:
+        from hrkg.query_runner import isolate
+
+        kg = isolate(
+            kg, Path(store), timeout=settings.query_timeout, max_rows=settings.max_result_rows
+        )
+        if "temporary" in locals():
+            kg._temporary = temporary  # removed with the graph
+    return kg

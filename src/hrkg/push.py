@@ -5,6 +5,12 @@ graph, replacing it; Oxigraph server, Fuseki, GraphDB) or SPARQL Update (``DROP 
 GRAPH`` then ``INSERT DATA`` in chunks; Virtuoso's ``/sparql-auth``, Neptune). Either way
 each graph is replaced whole, so pushing twice leaves the same data, and every call has
 a timeout and its status checked.
+
+Blank nodes need care with SPARQL Update. Each request's blank nodes are new nodes
+(SPARQL 1.1 Update, section 3.1.1), so triples that share a blank node must travel in the
+same chunk, or one node would arrive as two; and Virtuoso refuses blank nodes in
+``INSERT DATA`` altogether (error SP031, "not allowed in a constant clause"), so a chunk
+that has any goes as ``INSERT { … } WHERE {}``, which means the same thing.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 import pyoxigraph
-from pyoxigraph import NamedNode, Quad, RdfFormat
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple
 
 from hrkg.errors import HrkgError
 from hrkg.remote_store import Endpoint
@@ -99,8 +105,48 @@ def _update_graph(
 ) -> None:
     url = endpoint.update_url or ""
     _check(client.post(url, data={"update": f"DROP SILENT GRAPH {graph}"}), f"DROP <{graph.value}>")
-    for start in range(0, len(triples), UPDATE_CHUNK):
-        chunk = triples[start : start + UPDATE_CHUNK]
+    for chunk in update_chunks(triples):
         body = (pyoxigraph.serialize(chunk, format=RdfFormat.N_TRIPLES) or b"").decode("utf-8")
-        update = f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}"
-        _check(client.post(url, data={"update": update}), f"INSERT DATA into <{graph.value}>")
+        if any(_blank_nodes(triple) for triple in chunk):
+            update = f"INSERT {{ GRAPH {graph} {{\n{body}}} }} WHERE {{}}"
+        else:
+            update = f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}"
+        _check(client.post(url, data={"update": update}), f"INSERT into <{graph.value}>")
+
+
+def _blank_nodes(triple: Triple) -> list[BlankNode]:
+    return [term for term in (triple.subject, triple.object) if isinstance(term, BlankNode)]
+
+
+def update_chunks(triples: list[Triple], size: int = UPDATE_CHUNK) -> list[list[Triple]]:
+    """Chunks of about ``size`` triples in which no blank node is split between chunks.
+
+    Triples linked through blank nodes form one group (a union-find over the nodes) and a
+    group is never cut; a group larger than ``size`` makes one larger chunk.
+    """
+    parent: dict[BlankNode, BlankNode] = {}
+
+    def root(node: BlankNode) -> BlankNode:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for triple in triples:
+        nodes = _blank_nodes(triple)
+        for other in nodes[1:]:
+            parent[root(other)] = root(nodes[0])
+    groups: dict[object, list[Triple]] = defaultdict(list)
+    for index, triple in enumerate(triples):
+        nodes = _blank_nodes(triple)
+        groups[root(nodes[0]) if nodes else index].append(triple)
+    chunks: list[list[Triple]] = []
+    current: list[Triple] = []
+    for group in groups.values():
+        if current and len(current) + len(group) > size:
+            chunks.append(current)
+            current = []
+        current.extend(group)
+    if current:
+        chunks.append(current)
+    return chunks

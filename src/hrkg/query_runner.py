@@ -24,6 +24,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 from hrkg.errors import QueryError, QueryTimeout
+from hrkg.knowledge_graph import KnowledgeGraph
 from hrkg.store import OxigraphStore, QueryOutcome
 
 
@@ -213,6 +214,11 @@ class IsolatedStore:
             row_limit=min(row_limit or self.max_rows, self.max_rows),
         )
 
+    @property
+    def oxigraph(self):
+        """The primary store, for direct pattern reads (validation context, entity checks)."""
+        return self.primary.oxigraph
+
     def quads(self, graph: NamedNode | None = None):
         return self.primary.quads(graph)
 
@@ -221,3 +227,26 @@ class IsolatedStore:
 
     def __len__(self) -> int:
         return len(self.primary)
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+def isolate(kg: KnowledgeGraph, store_path: Path, *, timeout: float, max_rows: int,
+            workers: int = 2, memory_bytes: int | None = None) -> KnowledgeGraph:  # fmt: skip
+    """The same knowledge graph, its queries now run by killable workers over ``store_path``.
+
+    ``kg`` must have been opened on that persistent store (``hrkg.open(..., store=path)``).
+    """
+    primary = kg.store
+    if not isinstance(primary, OxigraphStore) or primary.path is None:
+        raise ValueError("queries can only be isolated over a persistent Oxigraph store")
+    runner = IsolatedQueryRunner(
+        store_path,
+        workers=workers,
+        timeout=timeout,
+        max_query_chars=kg.settings.max_query_chars,
+        memory_bytes=memory_bytes,
+    )
+    runner.query("ASK { ?s ?p ?o }")  # start the workers before the first real query
+    return KnowledgeGraph(IsolatedStore(primary, runner, max_rows), kg.catalog, kg.settings)

@@ -39,6 +39,16 @@ def _int_from_env(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from error
 
 
+def _float_from_env(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from error
+
+
 @dataclass(frozen=True)
 class Settings:
     """The knobs of one hrkg session. Each field documents its default."""
@@ -54,6 +64,14 @@ class Settings:
     #: Longest SPARQL text accepted, in characters (``HRKG_MAX_QUERY_CHARS``, 100 000).
     max_query_chars: int = field(
         default_factory=lambda: _int_from_env("HRKG_MAX_QUERY_CHARS", 100_000)
+    )
+
+    #: Rows an answer may hold before it is cut, and says so (``HRKG_MAX_ROWS``, 1 000 000).
+    max_result_rows: int = field(default_factory=lambda: _int_from_env("HRKG_MAX_ROWS", 1_000_000))
+    #: Seconds a query may run; None (the default) for no limit (``HRKG_QUERY_TIMEOUT``).
+    #: When set, queries run in worker processes over an on-disk store, killed at the limit.
+    query_timeout: float | None = field(
+        default_factory=lambda: _float_from_env("HRKG_QUERY_TIMEOUT")
     )
 
     def __post_init__(self) -> None:

@@ -80,21 +80,31 @@ class _Targeting:
         self.analysis = analysis
         self.access = access
         self._classes: dict[Node, frozenset[Node]] = {}
+        self._superclasses: dict[Node, frozenset[Node]] = {}
         self._answers: dict[tuple[Node, Node], bool] = {}
 
     def classes(self, node: Node) -> frozenset[Node]:
         """The node's types and all their superclasses (``rdf:type/rdfs:subClassOf*``)."""
         if node not in self._classes:
             found: set[Node] = set()
-            pending = [o for _, _, o in self.access.triples(node, RDF.type, None)]
-            while pending:
-                current = pending.pop()
-                if current in found:
-                    continue
-                found.add(current)
-                pending.extend(o for _, _, o in self.access.triples(current, RDFS.subClassOf, None))
+            for _, _, type_ in self.access.triples(node, RDF.type, None):
+                found |= self.superclasses(type_)
             self._classes[node] = frozenset(found)
         return self._classes[node]
+
+    def superclasses(self, class_: Node) -> frozenset[Node]:
+        """The class and every class it is a subclass of, remembered for the next node."""
+        if class_ not in self._superclasses:
+            found: set[Node] = set()
+            pending = [class_]
+            while pending:
+                current = pending.pop()
+                if current not in found:
+                    found.add(current)
+                    parents = self.access.triples(current, RDFS.subClassOf, None)
+                    pending += [parent for _, _, parent in parents]
+            self._superclasses[class_] = frozenset(found)
+        return self._superclasses[class_]
 
     def targets(self, shape: Node, node: Node) -> bool:
         key = (shape, node)

@@ -97,7 +97,7 @@ _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.tar
 _MAX_PATH_DEPTH = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ShapeAnalysis:
     """The automaton of a shapes graph; states are integers, see the module docstring."""
 
@@ -142,6 +142,12 @@ class ShapeAnalysis:
         setattr_(self, "_passing_into", tuple(frozenset(into) for into in passing_into))
         setattr_(self, "_readers", MappingProxyType({k: frozenset(v) for k, v in readers.items()}))
         setattr_(self, "_entry_shapes", MappingProxyType({v: k for k, v in self.entries.items()}))
+
+    def __repr__(self) -> str:
+        return (
+            f"ShapeAnalysis({len(self.labels)} states, {len(self.entries)} shapes with targets,"
+            f" unsupported={list(self.unsupported)!r})"
+        )
 
     def closure(self, state: int) -> frozenset[int]:
         """The states active together with ``state`` (it, and those reached without a step)."""
