@@ -122,7 +122,7 @@ def test_library_query_timeout_stops_a_runaway_query(repo_root: Path) -> None:
 
     limited = hrkg.open(repo_root, query_timeout=1.5)
     try:
-        with pytest.raises(QueryTimeout, match="more than 1.5 s"):
+        with pytest.raises(QueryTimeout, match=r"more than 1\.5 s"):
             limited.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
         assert len(limited.query("office-holders")) == 4
     finally:

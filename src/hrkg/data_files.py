@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -128,6 +129,17 @@ def _write_temporary(path: Path, data: bytes) -> Path:
     return Path(temporary)
 
 
+def _fault_injection_pause() -> None:
+    """Pause between commit steps when ``HRKG_COMMIT_STEP_DELAY`` (seconds) is set.
+
+    For crash tests only: it widens the window in which a kill lands mid-commit, so that a
+    fault-injection test exercises recovery instead of mostly killing before or after.
+    """
+    delay = os.environ.get("HRKG_COMMIT_STEP_DELAY")
+    if delay:
+        time.sleep(float(delay))
+
+
 def commit_files(data_dir: Path, contents: Mapping[Path, bytes]) -> None:
     """Replace several files as one change: after any crash, recovery gives all or nothing.
 
@@ -142,12 +154,14 @@ def commit_files(data_dir: Path, contents: Mapping[Path, bytes]) -> None:
     try:
         for path, data in contents.items():
             temporaries[path] = _write_temporary(path, data)
+            _fault_injection_pause()
     except BaseException:
         for temporary in temporaries.values():
             temporary.unlink(missing_ok=True)
         raise
     journal = {str(target): str(temporary) for target, temporary in temporaries.items()}
     write_atomically(data_dir / JOURNAL_NAME, json.dumps(journal, indent=1).encode("utf-8"))
+    _fault_injection_pause()
     _roll_forward(data_dir, journal)
 
 
@@ -155,6 +169,7 @@ def _roll_forward(data_dir: Path, journal: Mapping[str, str]) -> None:
     for target, temporary in journal.items():
         if Path(temporary).exists():
             os.replace(temporary, target)
+            _fault_injection_pause()
     for folder in {Path(target).parent for target in journal} | {data_dir}:
         _fsync_directory(folder)
     (data_dir / JOURNAL_NAME).unlink(missing_ok=True)

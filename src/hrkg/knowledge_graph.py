@@ -148,6 +148,17 @@ class KnowledgeGraph:
         return Stats(len(self.store), graphs, len(self.catalog.questions), len(self.catalog.checks))
 
 
+def _recover_interrupted_addition(layout: ContentLayout) -> None:
+    """Complete or undo an addition a crash cut short, before anything reads the files."""
+    from hrkg.data_files import JOURNAL_NAME, dataset_lock, recover
+
+    data_dir = layout.root / "data"
+    if not (data_dir / JOURNAL_NAME).exists() and not any(data_dir.glob("**/.*.tmp")):
+        return
+    with dataset_lock(data_dir):
+        recover(data_dir)
+
+
 def open_knowledge_graph(
     data_dir: str | Path | None = None,
     *,
@@ -178,6 +189,7 @@ def open_knowledge_graph(
     catalog = (
         Catalog.from_folder(layout.queries_dir) if layout.queries_dir.is_dir() else Catalog({})
     )
+    _recover_interrupted_addition(layout)
     temporary = None
     if settings.query_timeout and store is None:
         # Killable workers need an on-disk store; a temporary one lives as long as the graph.
