@@ -111,7 +111,7 @@ def test_sigkill_at_random_moments_leaves_old_or_new(states: dict, tmp_path: Pat
         shutil.rmtree(folder)
     print(f"\n{TRIALS} kills: {dict(landings)}; outcomes {dict(outcomes)}")
     mid_commit = sum(count for where, count in landings.items() if where != "outside the commit")
-    assert mid_commit >= 3, (
+    assert mid_commit >= max(1, TRIALS // 25), (
         f"too few kills landed inside the commit to test recovery: {dict(landings)}"
     )
     assert outcomes["old"] and outcomes["new"], "kills must land both before and after the commit"
