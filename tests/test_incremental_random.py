@@ -32,6 +32,8 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 from rdflib.term import Literal, Node, URIRef
 
 from hrkg.content import ContentLayout
+from hrkg.namespaces import project_prefixes
+from hrkg.settings import DEFAULT_BASE_IRI
 from hrkg.shapes import load_reference_graph, load_shapes_graph
 from hrkg.validation.graph_access import GraphAccess, OxigraphAccess, RdflibAccess, to_oxigraph
 from hrkg.validation.incremental import result_keys, validate_change, validate_full
@@ -46,13 +48,12 @@ EXAMPLES = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 ROOT = Path(__file__).resolve().parents[1]
-HR = rdflib.Namespace("https://w3id.org/hrkg/def/")
-ID = rdflib.Namespace("https://w3id.org/hrkg/id/")
-VOCAB = "https://w3id.org/hrkg/vocab/"
+HR = rdflib.Namespace(project_prefixes()["hr"])
+ID = rdflib.Namespace(f"{DEFAULT_BASE_IRI}id/")
+VOCAB = f"{DEFAULT_BASE_IRI}vocab/"
 # Bound as terms, not as the XSD namespace object: pytest probes module attributes by name,
 # and a closed rdflib namespace warns on every unknown one.
 DATE, GYEAR = rdflib.namespace.XSD.date, rdflib.namespace.XSD.gYear
-NON_NEGATIVE_INTEGER = rdflib.namespace.XSD.nonNegativeInteger
 
 Triple = tuple[Node, Node, Node]
 
@@ -165,8 +166,7 @@ def synthetic_graph(
             graph.add((case, HR.date, Literal(f"{2000 + c % 20}", datatype=GYEAR)))
             entity(group, HR.VictimGroup, f"Victims of case {key}", document)
             graph.add((group, HR.victimCategory, rng.choice(kinds["victim-category"])))
-            count = Literal(str(rng.randint(1, 300)), datatype=NON_NEGATIVE_INTEGER)
-            graph.add((group, HR["count"], count))
+            graph.add((group, HR["count"], Literal(rng.randint(1, 300))))
             graph.add((group, HR.countQualifier, rng.choice(kinds["count-qualifier"])))
             graph.add((group, HR.harm, rng.choice(kinds["harm"])))
             entity(event, HR.Event, f"Event of case {key}", document)
@@ -226,7 +226,7 @@ def second_value(data: set[Triple], rng: random.Random) -> tuple[set[Triple], li
         [
             (DCTERMS.title, Literal("Another title", lang="en")),
             (HR.date, Literal("1999", datatype=GYEAR)),
-            (HR["count"], Literal("7", datatype=NON_NEGATIVE_INTEGER)),
+            (HR["count"], Literal(7)),
         ]
     )
     existing = _pick(data, rng, predicate)
@@ -319,9 +319,21 @@ def test_synthetic_data_in_oxigraph(
     existing, added = split(synthetic, mutation, seed, batch_size)
     access = OxigraphAccess(oxigraph_store(existing, seed))
     # Full validation sees what the store holds: Oxigraph stores some literals normalised
-    # ("28"^^xsd:nonNegativeInteger comes back as "28"^^xsd:integer), so the triples are
-    # read back rather than taken from the generator.
+    # ("+28"^^xsd:int comes back as "28"^^xsd:integer), so the triples are read back
+    # rather than taken from the generator.
     check(synthetic, list(access.triples(None, None, None)), access, added)
+
+
+def test_synthetic_graph_uses_only_defined_terms(synthetic: Problem) -> None:
+    """A typo in the generator would mint a new property the shapes never check."""
+    used = {t[1] for t in synthetic.data} | {t[2] for t in synthetic.data if t[1] == RDF.type}
+    undefined = {
+        term
+        for term in used
+        if str(term).startswith(str(HR))
+        and not any(t[0] == term and t[1] == RDF.type for t in synthetic.reference)
+    }
+    assert not undefined
 
 
 @pytest.mark.parametrize("mutation", sorted(set(MUTATIONS) - {"none"}))
