@@ -189,6 +189,14 @@ def open_knowledge_graph(
     catalog = (
         Catalog.from_folder(layout.queries_dir) if layout.queries_dir.is_dir() else Catalog({})
     )
+    if endpoint is not None:
+        from hrkg.remote_store import Endpoint, RemoteStore
+
+        target = Endpoint(endpoint) if isinstance(endpoint, str) else endpoint
+        remote = RemoteStore(
+            target, base_iri=settings.base_iri, max_query_chars=settings.max_query_chars
+        )
+        return KnowledgeGraph(remote, catalog, settings)
     _recover_interrupted_addition(layout)
     temporary = None
     if settings.query_timeout and store is None:

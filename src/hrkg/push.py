@@ -24,7 +24,7 @@ import pyoxigraph
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple
 
 from hrkg.errors import HrkgError
-from hrkg.remote_store import Endpoint
+from hrkg.remote_store import Endpoint, url_params
 
 #: Triples per INSERT DATA request: small enough for any server's request limits.
 UPDATE_CHUNK = 2000
@@ -93,7 +93,7 @@ def _put_graph(client: httpx.Client, endpoint: Endpoint, graph: NamedNode, tripl
     body = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES) or b""
     response = client.put(
         endpoint.graph_store_url or "",
-        params={"graph": graph.value},
+        params=[*url_params(endpoint.graph_store_url or ""), ("graph", graph.value)],
         content=body,
         headers={"Content-Type": "application/n-triples"},
     )

@@ -12,11 +12,24 @@ Known traps are handled here, not left to callers:
 - a truncated or unparsable answer is an error, never a partial result (the Oxigraph
   server can answer a timed-out query with status 200 and a cut body);
 - an answer the server capped (Virtuoso's ``ResultSetMaxRows``, signalled by the
-  ``X-SPARQL-MaxRows`` header) is an error, not a silently short table.
+  ``X-SPARQL-MaxRows`` header on SELECT answers) is an error, not a silently short table.
+  Virtuoso sends that header as soon as an answer has as many rows as the cap, so an
+  answer of exactly that many rows counts as capped too;
+- Virtuoso caps CONSTRUCT and DESCRIBE answers as well, without any header: after such
+  an answer from Virtuoso, a probe SELECT of as many rows tells whether the cap was
+  reached (a CONSTRUCT whose template makes fewer triples than rows can still slip by);
+- a partial answer from Virtuoso's "anytime query" mode (status 200 with an
+  ``X-SQL-State`` header, when a ``timeout`` parameter is in the endpoint URL) is an
+  error;
+- Virtuoso's JSON answers write blank nodes as ``nodeID://b10001``, which is not a blank
+  node label, and booleans as ``0``/``1``: both are rewritten (to a label made from the
+  hex of the id, and to ``false``/``true``) before parsing.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -31,7 +44,19 @@ from hrkg.store import QueryOutcome, check_read_only
 
 #: Above this many characters a query goes by form POST rather than GET.
 MAX_GET_CHARS = 4000
+JSON_RESULTS = "application/sparql-results+json"
+#: Response headers by which a server says it cut the answer at its row cap.
 CAPPED_HEADERS = ("x-sparql-maxrows",)
+#: Response headers by which a server says the answer is incomplete for another reason
+#: (Virtuoso's anytime queries: ``X-SQL-State: S1TAT``, with ``X-SQL-Message``).
+INCOMPLETE_HEADERS = ("x-sql-state",)
+#: A blank node label as SPARQL JSON results may carry it (Turtle's BLANK_NODE_LABEL, ASCII).
+BLANK_NODE_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?<!\.)")
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+class CappedAnswer(QueryError):
+    """The server cut the answer at its row cap (Virtuoso's ResultSetMaxRows)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,15 @@ class Endpoint:
         return httpx.Client(auth=credentials, timeout=timeout, follow_redirects=False)
 
 
+def url_params(url: str) -> list[tuple[str, str]]:
+    """The query parameters written in an endpoint URL (``…/sparql?timeout=30000``).
+
+    httpx drops them when a request gives ``params`` of its own, so each request passes
+    them on first.
+    """
+    return list(httpx.URL(url).params.multi_items())
+
+
 def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first of them in the text's code."""
     for _, token in code_tokens(text):
@@ -81,6 +115,7 @@ class RemoteStore:
 
     def _get(self, text: str, accept: str, params: list[tuple[str, str]]) -> httpx.Response:
         headers = {"Accept": accept}
+        params = [*url_params(self.endpoint.query_url), *params]
         try:
             if len(text) <= MAX_GET_CHARS:
                 response = self._client.get(
@@ -103,12 +138,34 @@ class RemoteStore:
             raise kind(f"the server answered {response.status_code}: {response.text.strip()[:500]}")
         capped = [name for name in CAPPED_HEADERS if name in response.headers]
         if capped:
-            raise QueryError(
+            raise CappedAnswer(
                 f"the server capped the answer ({capped[0]}: {response.headers[capped[0]]})",
                 hint="raise the server's result limit (Virtuoso: ResultSetMaxRows), "
                 "or narrow the query",
             )
+        incomplete = [name for name in INCOMPLETE_HEADERS if name in response.headers]
+        if incomplete:
+            message = response.headers.get("x-sql-message", "").strip()[:300]
+            raise QueryTimeout(
+                f"the server sent an incomplete answer ({incomplete[0]}: "
+                f"{response.headers[incomplete[0]]}{'; ' + message if message else ''})",
+                hint="the query ran out of time on the server: narrow it, or drop the "
+                "timeout parameter from the endpoint URL",
+            )
         return response
+
+    def _reaches_row_cap(self, rows: int) -> bool:
+        """Whether an answer of ``rows`` rows would be capped: asks a SELECT of that many.
+
+        The rows come from a cross product of digit VALUES, so the probe reads no data.
+        """
+        digits = len(str(rows))
+        blocks = " ".join(f"VALUES ?d{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(digits))
+        try:
+            self._get(f"SELECT ?d0 WHERE {{ {blocks} }} LIMIT {rows}", JSON_RESULTS, [])
+        except CappedAnswer:
+            return True
+        return False
 
     def query(
         self,
@@ -123,13 +180,21 @@ class RemoteStore:
         params += [("named-graph-uri", g.value) for g in named_graphs or ()]
         form = query_form(text)
         if form in {"SELECT", "ASK"}:
-            response = self._get(text, "application/sparql-results+json", params)
+            response = self._get(text, JSON_RESULTS, params)
             return _results(response, form, row_limit)
         response = self._get(text, "application/n-triples", params)
         try:
             triples = list(pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES))
         except SyntaxError as error:
             raise QueryError(f"the server's answer is truncated or unparsable: {error}") from None
+        server = response.headers.get("server", "")
+        if triples and server.startswith("Virtuoso") and self._reaches_row_cap(len(triples)):
+            raise CappedAnswer(
+                f"the server may have capped the answer: its {len(triples)} triples reach "
+                "its result limit, and Virtuoso cuts CONSTRUCT and DESCRIBE answers there "
+                "without saying so",
+                hint="raise the server's ResultSetMaxRows, or narrow the query",
+            )
         return [quad.triple for quad in triples][: row_limit or None]
 
     def _in_project_graphs(self, pattern: str) -> str:
@@ -165,7 +230,8 @@ class RemoteStore:
 def _results(response: httpx.Response, form: str, row_limit: int | None) -> QueryOutcome:
     """Parse a SPARQL JSON answer completely; anything cut or malformed is an error."""
     try:
-        answer = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        content = _portable_json(response.content)
+        answer = pyoxigraph.parse_query_results(content, format=QueryResultsFormat.JSON)
         if form == "ASK":
             return bool(answer)
         table = Table([variable.value for variable in answer.variables])
@@ -177,3 +243,25 @@ def _results(response: httpx.Response, form: str, row_limit: int | None) -> Quer
         return table
     except (SyntaxError, ValueError) as error:
         raise QueryError(f"the server's answer is truncated or unparsable: {error}") from None
+
+
+def _portable_json(content: bytes) -> bytes:
+    """SPARQL JSON results with Virtuoso's non-standard terms rewritten (see the module doc).
+
+    Raises ValueError on JSON that does not parse (a cut answer) or has the wrong shape.
+    """
+    document = json.loads(content)
+    changed = False
+    try:
+        for binding in document.get("results", {}).get("bindings", []):
+            for term in binding.values():
+                value = term.get("value")
+                if term.get("type") == "bnode" and not BLANK_NODE_LABEL.fullmatch(value or ""):
+                    term["value"] = "x" + str(value).encode("utf-8").hex()
+                    changed = True
+                elif term.get("datatype") == XSD_BOOLEAN and value in ("0", "1"):
+                    term["value"] = "true" if value == "1" else "false"
+                    changed = True
+    except (AttributeError, TypeError) as error:
+        raise ValueError(f"not SPARQL JSON results ({error})") from None
+    return json.dumps(document).encode("utf-8") if changed else content

@@ -1,0 +1,340 @@
+"""hrkg against real triplestore servers: Oxigraph server and Virtuoso, started for the run.
+
+The dataset goes up with ``hrkg push`` (Graph Store Protocol to Oxigraph, SPARQL Update
+with Digest authentication to Virtuoso's ``/sparql-auth``); then every stored question,
+with the same parameters as tests/test_queries.py, must give on each server the rows the
+embedded store gives. Also checked for real: the CLI with ``--endpoint``, and that a
+capped, cut or timed-out answer is an error, never a short table.
+
+Rows are compared after normalising what SPARQL leaves free or servers spell differently:
+row order, and GROUP_CONCAT cells, compared as the sorted list of their parts. Those
+cells differ otherwise on Virtuoso, which returns a plain string where Oxigraph keeps the
+parts' common language tag, and an empty string over no values where Oxigraph leaves the
+cell unbound (SPARQL 1.1 section 18.5.1.7 leaves both open).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+import rdflib
+import rdflib.compare
+from pyoxigraph import NamedNode, RdfFormat
+from typer.testing import CliRunner
+
+import hrkg
+import hrkg.push
+from external_servers import RunningServer, oxigraph_server, virtuoso_server
+from hrkg.cli import app
+from hrkg.errors import QueryError, QueryTimeout
+from hrkg.remote_store import CappedAnswer, RemoteStore
+from hrkg.results import Table
+from test_queries import CASES
+
+pytestmark = pytest.mark.external
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVERS = ("oxigraph", "virtuoso")
+#: Rows the second Virtuoso gives at most: less than the dataset's triples.
+LOW_MAX_ROWS = 50
+#: Three copies of every triple side by side: billions of rows, for the time limits.
+HEAVY_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+HEAVY_GROUPS = (
+    "SELECT ?c (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER(STR(?c) < STR(?f)) } "
+    "GROUP BY ?c LIMIT 3"
+)
+
+runner = CliRunner()
+
+
+def hrkg_cli(*args: str):
+    return runner.invoke(
+        app, ["--data-dir", str(REPO_ROOT), *args], catch_exceptions=False, env={"COLUMNS": "400"}
+    )
+
+
+def push_to(server: RunningServer) -> str:
+    result = hrkg_cli(*server.push_options(), "push")
+    assert result.exit_code == 0, f"hrkg push to {server.name} failed:\n{result.output}"
+    return result.stdout
+
+
+def remote_graph(server: RunningServer, timeout: float = 60.0) -> hrkg.KnowledgeGraph:
+    graph = hrkg.open(REPO_ROOT, endpoint=server.endpoint(timeout))
+    assert isinstance(graph.store, RemoteStore), (
+        "hrkg.open(endpoint=...) answered from the embedded store, not the server"
+    )
+    return graph
+
+
+# Servers, loaded ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """An Oxigraph server for the whole session, empty."""
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A Virtuoso server for the whole session, empty but for its system graphs."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def server(request: pytest.FixtureRequest) -> RunningServer:
+    """Each server in turn, holding the dataset (pushed once per session)."""
+    started: RunningServer = request.getfixturevalue(request.param)
+    push_to(started)
+    return started
+
+
+@pytest.fixture(scope="session")
+def remote(server: RunningServer) -> hrkg.KnowledgeGraph:
+    return remote_graph(server)
+
+
+@pytest.fixture(scope="module")
+def low_cap_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A second Virtuoso, with the dataset, that gives at most LOW_MAX_ROWS rows and
+    gives up on a query after 2 seconds."""
+    folder = tmp_path_factory.mktemp("virtuoso-low-cap")
+    with virtuoso_server(folder, max_rows=LOW_MAX_ROWS, max_seconds=2) as started:
+        push_to(started)
+        yield started
+
+
+@pytest.fixture(scope="module")
+def impatient_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A second Oxigraph server, with the dataset, that stops queries after 1 second."""
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-1s"), timeout_s=1) as started:
+        push_to(started)
+        yield started
+
+
+# Comparing answers ----------------------------------------------------------------------
+
+
+def group_concat_columns(text: str) -> set[str]:
+    """The variables a query binds to a GROUP_CONCAT: ``(GROUP_CONCAT(…) AS ?name)``."""
+    blank = lambda match: " " * len(match.group())  # noqa: E731 (keeps every offset)
+    code = re.sub(r"(?m)^\s*#.*$", blank, text)
+    code = re.sub(r'"[^"\n]*"', blank, code)
+    names = set()
+    for call in re.finditer(r"\bGROUP_CONCAT\s*\(", code, re.IGNORECASE):
+        depth, index = 1, call.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(code[index], 0)
+            index += 1
+        alias = re.match(r"\s*AS\s+[?$](\w+)", code[index:], re.IGNORECASE)
+        assert alias, f"GROUP_CONCAT(…) without AS ?name at offset {call.start()}"
+        names.add(alias.group(1))
+    return names
+
+
+def comparable(table: Table, concatenated: set[str]) -> dict:
+    """Sorted rows of N-Triples cells; GROUP_CONCAT cells as their sorted parts."""
+
+    def cell(variable: str, term) -> object:
+        if variable in concatenated:
+            text = term.value if term is not None else ""
+            return ("parts", *sorted(part for part in text.split("; ") if part))
+        return None if term is None else str(term)
+
+    rows = [
+        [cell(variable, term) for variable, term in zip(table.variables, row, strict=True)]
+        for row in table.rows
+    ]
+    return {"variables": table.variables, "rows": sorted(rows, key=repr)}
+
+
+def test_group_concat_columns_are_found() -> None:
+    text = (REPO_ROOT / "queries" / "cases.rq").read_text(encoding="utf-8")
+    assert group_concat_columns(text) == {
+        "dates",
+        "places",
+        "violations",
+        "victimGroups",
+        "perpetrators",
+        "statuses",
+        "sources",
+    }
+
+
+# Push -----------------------------------------------------------------------------------
+
+
+def test_push_uploads_every_graph(server: RunningServer, kg: hrkg.KnowledgeGraph) -> None:
+    report = push_to(server)  # a second push replaces each graph: still the same data
+    graphs = kg.stats().graphs
+    triples = sum(graph.triples for graph in graphs)
+    assert f"pushed {triples:,} triples in {len(graphs)} graphs" in report
+    assert remote_graph(server).stats().graphs == graphs
+
+
+def ntriples_graph(triples) -> rdflib.Graph:
+    data = pyoxigraph.serialize(list(triples), format=RdfFormat.N_TRIPLES) or b""
+    return rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
+
+
+def test_push_in_small_chunks_keeps_blank_nodes_whole(
+    server: RunningServer, kg: hrkg.KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ontology's OWL lists are chains of blank nodes; cut into 7-triple updates, each
+    chain must still arrive as one chain (Oxigraph gets whole graphs by GSP anyway)."""
+    monkeypatch.setattr(hrkg.push, "UPDATE_CHUNK", 7)
+    hrkg.push.push(kg.store.quads(), server.endpoint())
+    ontology = NamedNode(kg.settings.base_iri + "graph/ontology")
+    local = ntriples_graph(quad.triple for quad in kg.store.quads(ontology))
+    on_server = ntriples_graph(quad.triple for quad in remote_graph(server).store.quads(ontology))
+    assert any(isinstance(node, rdflib.BNode) for node in local.subjects())
+    assert rdflib.compare.isomorphic(local, on_server)
+
+
+def test_virtuoso_refuses_basic_authentication(virtuoso: RunningServer) -> None:
+    options = virtuoso.push_options()
+    options[options.index("--endpoint-auth") + 1] = "basic"
+    result = hrkg_cli(*options, "push")
+    assert result.exit_code == 2
+    assert "401" in result.output and "--endpoint-user" in result.output
+
+
+# The same answers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("case", "name", "params"), CASES, ids=[case[0] for case in CASES])
+def test_server_gives_the_embedded_answer(
+    kg: hrkg.KnowledgeGraph,
+    remote: hrkg.KnowledgeGraph,
+    case: str,
+    name: str,
+    params: dict,
+) -> None:
+    concatenated = group_concat_columns(kg.catalog.get(name).text)
+    expected = comparable(kg.query(name, **params), concatenated)
+    assert comparable(remote.query(name, **params), concatenated) == expected
+
+
+def read_csv(text: str, concatenated: set[str]) -> dict:
+    """A CSV answer as its header and sorted rows; GROUP_CONCAT cells as sorted parts."""
+    header, *rows = csv.reader(io.StringIO(text))
+
+    def cell(name: str, value: str) -> object:
+        return sorted(part for part in value.split("; ") if part) if name in concatenated else value
+
+    cells = [[cell(name, value) for name, value in zip(header, row, strict=True)] for row in rows]
+    return {"header": header, "rows": sorted(cells, key=repr)}
+
+
+def test_cli_runs_a_stored_question_on_the_server(
+    server: RunningServer, kg: hrkg.KnowledgeGraph
+) -> None:
+    concatenated = group_concat_columns(kg.catalog.get("cases").text)
+    embedded = hrkg_cli("query", "run", "cases", "--format", "csv")
+    on_server = hrkg_cli("--endpoint", server.query_url, "query", "run", "cases", "--format", "csv")
+    assert on_server.exit_code == 0, on_server.output
+    assert read_csv(on_server.stdout, concatenated) == read_csv(embedded.stdout, concatenated)
+    assert len(on_server.stdout.splitlines()) == 1 + len(kg.query("cases"))
+
+
+#: What a server changes in the data it stores, as (pattern, replacement) on N-Quads lines:
+#: Virtuoso keeps numbers by value, so a whole-number xsd:decimal comes back as xsd:integer.
+STORED_DIFFERENTLY = {
+    "virtuoso": [
+        (
+            r'"(-?[0-9]+)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal>',
+            r'"\1"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        )
+    ],
+}
+
+
+def test_export_from_the_server_is_the_dataset(
+    server: RunningServer, kg: hrkg.KnowledgeGraph
+) -> None:
+    expected = kg.export("nquads").decode("utf-8")
+    for pattern, replacement in STORED_DIFFERENTLY.get(server.name, []):
+        expected = re.sub(pattern, replacement, expected)
+    on_server = remote_graph(server).export("nquads").decode("utf-8")
+    assert sorted(on_server.splitlines()) == sorted(expected.splitlines())
+
+
+# Answers that must be errors ------------------------------------------------------------
+
+
+def test_an_answer_under_the_cap_is_whole(low_cap_virtuoso: RunningServer) -> None:
+    table = remote_graph(low_cap_virtuoso).query("summary")
+    assert 0 < len(table) < LOW_MAX_ROWS
+
+
+def test_a_capped_select_is_an_error(low_cap_virtuoso: RunningServer) -> None:
+    text = f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {LOW_MAX_ROWS * 4}"
+    with pytest.raises(CappedAnswer, match=f"(?i)x-sparql-maxrows: {LOW_MAX_ROWS}"):
+        remote_graph(low_cap_virtuoso).sparql(text)
+    result = hrkg_cli("--endpoint", low_cap_virtuoso.query_url, "sparql", text)
+    assert result.exit_code == 2
+    assert "capped" in result.output and "ResultSetMaxRows" in result.output
+
+
+def test_a_capped_construct_is_an_error(low_cap_virtuoso: RunningServer) -> None:
+    """Virtuoso cuts a CONSTRUCT answer at the cap without a header: hrkg probes."""
+    graph = remote_graph(low_cap_virtuoso)
+    small = graph.sparql("CONSTRUCT WHERE { ?s a <https://w3id.org/hrkg/def/Case> }")
+    assert isinstance(small, list) and 0 < len(small) < LOW_MAX_ROWS
+    with pytest.raises(CappedAnswer, match="may have capped"):
+        graph.sparql("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def test_a_partial_anytime_answer_is_an_error(low_cap_virtuoso: RunningServer) -> None:
+    """With a timeout parameter, Virtuoso answers 200 with what it had and says so only
+    in the X-SQL-State header."""
+    impatient = RunningServer(
+        "virtuoso", f"{low_cap_virtuoso.query_url}?timeout=500", user=None, password=None
+    )
+    with pytest.raises(QueryTimeout, match="incomplete answer"):
+        remote_graph(impatient).sparql(HEAVY_GROUPS)
+
+
+def test_a_query_past_virtuosos_time_limit_is_an_error(low_cap_virtuoso: RunningServer) -> None:
+    with pytest.raises(QueryError, match="timed out"):
+        remote_graph(low_cap_virtuoso).sparql(HEAVY_GROUPS)
+
+
+def test_a_cut_answer_is_an_error(impatient_oxigraph: RunningServer) -> None:
+    """The Oxigraph server stops the query at its time limit after sending status 200 and
+    the start of the answer."""
+    with pytest.raises(QueryError, match="truncated or unparsable"):
+        remote_graph(impatient_oxigraph).sparql(HEAVY_COUNT)
+    result = hrkg_cli("--endpoint", impatient_oxigraph.query_url, "sparql", HEAVY_COUNT)
+    assert result.exit_code == 2 and "truncated or unparsable" in result.output
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A port that accepts connections and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+
+
+def test_a_silent_server_times_out_with_a_clear_error(silent_endpoint: str) -> None:
+    started = time.monotonic()
+    result = hrkg_cli(
+        "--endpoint", silent_endpoint, "--endpoint-timeout", "1", "query", "run", "summary"
+    )
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 2
+    assert "did not answer within 1 s" in result.output and "--endpoint-timeout" in result.output
+    assert elapsed < 10
