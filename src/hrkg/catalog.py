@@ -47,9 +47,9 @@ MAX_PARAMETER_CHARS = 1000
 Term = NamedNode | Literal
 
 _DATE_PATTERNS = (
-    (re.compile(r"^\d{4}$"), "gYear", "%Y"),
-    (re.compile(r"^\d{4}-\d{2}$"), "gYearMonth", "%Y-%m"),
-    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "date", "%Y-%m-%d"),
+    (re.compile(r"^[0-9]{4}$"), "gYear", "%Y"),
+    (re.compile(r"^[0-9]{4}-[0-9]{2}$"), "gYearMonth", "%Y-%m"),
+    (re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), "date", "%Y-%m-%d"),
 )
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\x00-\x1f]')
 #: Schemes taken as full IRIs; anything else before a colon must be a known prefix.
@@ -77,6 +77,8 @@ class Parameter:
             raise self._error(value, f"a {self.type} value is needed")
         if isinstance(value, (NamedNode, Literal)):
             value = value.value
+        if isinstance(value, int) and abs(value) >= 10**18:
+            raise self._error("a very large number", "out of range for a whole-number parameter")
         if isinstance(value, (dt.date, int)):
             value = value.isoformat() if isinstance(value, dt.date) else str(value)
         if not isinstance(value, str):
@@ -85,6 +87,14 @@ class Parameter:
             raise self._error(
                 value[:40] + "…", f"longer than the limit of {MAX_PARAMETER_CHARS} characters"
             )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self._error(
+                value.encode("utf-8", "backslashreplace").decode("ascii", "replace"),
+                "not valid Unicode text (undecodable bytes)",
+                "pass the value as UTF-8 text",
+            ) from None
         term = getattr(self, f"_{self.type}_term")(value, base_iri)
         if self.allowed and term.value not in self.allowed:
             raise self._error(value, "not one of the allowed values", ", ".join(self.allowed))
@@ -132,7 +142,7 @@ class Parameter:
         raise self._error(value, "not a date", "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2013-02")
 
     def _integer_term(self, value: str, base_iri: str) -> Literal:
-        if not re.fullmatch(r"[+-]?\d{1,18}", value.strip()):
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", value.strip()):
             raise self._error(value, "not a whole number")
         number = int(value)
         if self.minimum is not None and number < self.minimum:
@@ -224,7 +234,7 @@ def _parse_header(path: Path, text: str) -> dict[str, Any]:
         )
     try:
         header = yaml.safe_load("\n".join(lines))
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError, RecursionError) as error:
         raise QueryDefinitionError(
             f"the #+ header is not valid YAML: {error}", where=str(path)
         ) from None
@@ -233,7 +243,7 @@ def _parse_header(path: Path, text: str) -> dict[str, Any]:
     unknown = set(header) - HEADER_KEYS
     if unknown:
         raise QueryDefinitionError(
-            f"unknown header key(s) {sorted(unknown)}",
+            f"unknown header key(s) {sorted(map(str, unknown))}",
             where=str(path),
             hint=f"allowed keys: {', '.join(sorted(HEADER_KEYS))}",
         )
@@ -254,7 +264,7 @@ def _parse_parameter(path: Path, name: str, spec: object) -> Parameter:
     unknown = set(spec) - PARAMETER_KEYS
     if unknown:
         raise QueryDefinitionError(
-            f"unknown key(s) {sorted(unknown)}",
+            f"unknown key(s) {sorted(map(str, unknown))}",
             where=where,
             hint=f"allowed: {sorted(PARAMETER_KEYS)}",
         )
@@ -267,11 +277,20 @@ def _parse_parameter(path: Path, name: str, spec: object) -> Parameter:
     allowed = spec.get("allowed") or ()
     if not isinstance(allowed, list | tuple):
         raise QueryDefinitionError("'allowed' must be a list", where=where)
+    for bound in ("minimum", "maximum"):
+        value = spec.get(bound)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise QueryDefinitionError(f"'{bound}' must be a whole number", where=where)
+    default = spec.get("default")
+    if isinstance(default, dt.date):
+        default = default.isoformat()  # YAML reads 2013-02-01 as a date; keep it as text
+    if default is not None and (isinstance(default, bool) or not isinstance(default, str | int)):
+        raise QueryDefinitionError("'default' must be a string or a whole number", where=where)
     parameter = Parameter(
         name=name,
         type=spec["type"],
         description=spec["description"],
-        default=spec.get("default"),
+        default=default,
         allowed=tuple(str(value) for value in allowed),
         required=bool(spec.get("required", False)),
         minimum=spec.get("minimum"),
@@ -294,7 +313,12 @@ def _select_clause(body: str) -> str:
 
 def load_query(path: Path, name: str) -> StoredQuery:
     """Read and check one ``.rq`` file."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise QueryDefinitionError(
+            f"the file is not UTF-8 (byte {error.start})", where=str(path), hint="save it as UTF-8"
+        ) from None
     header = _parse_header(path, text)
     specs = header.get("parameters") or {}
     if not isinstance(specs, dict):
@@ -316,7 +340,18 @@ def load_query(path: Path, name: str) -> StoredQuery:
                 where=str(path),
                 hint="bound variables must be projected (Virtuoso and others require it)",
             )
-    requires_one_of = tuple(header.get("requires-one-of") or ())
+    for key in ("tags", "requires-one-of"):
+        value = header.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, str | int) for item in value)
+        ):
+            raise QueryDefinitionError(f"'{key}' must be a list of names", where=str(path))
+    example = header.get("example")
+    if example is not None and not isinstance(example, dict):
+        raise QueryDefinitionError(
+            "'example' must be a mapping of parameter to value", where=str(path)
+        )
+    requires_one_of = tuple(str(name) for name in header.get("requires-one-of") or ())
     if set(requires_one_of) - set(parameters):
         raise QueryDefinitionError("'requires-one-of' names undeclared parameters", where=str(path))
     try:

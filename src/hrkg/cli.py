@@ -559,7 +559,14 @@ def serve(
     )
     try:
         uvicorn.run(
-            create_app(state), host=host, port=port, log_level="warning", server_header=False
+            create_app(state),
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+            http="h11",
+            # The whole header block h11 buffers before parsing; more is refused, not stored.
+            h11_max_incomplete_event_size=64 * 1024,
         )
     finally:
         state.close()

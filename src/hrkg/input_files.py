@@ -103,7 +103,7 @@ def read_input(path: Path, *, declared_format: str | None = None, max_bytes: int
     except SyntaxError as error:
         raise InputError(
             f"syntax error: {parser_message(error)}",
-            where=f"{path}:{syntax_error_position(error)}",
+            where=located(path, error),
             hint=f"the file was read as {fmt}: fix the syntax, or pass --input-format if the "
             "format is wrong",
         ) from None
@@ -133,9 +133,18 @@ def parser_message(error: SyntaxError) -> str:
     )
 
 
-def syntax_error_position(error: SyntaxError) -> str:
-    """``line:column`` from pyoxigraph's SyntaxError (``args[1]`` holds the location)."""
+def syntax_error_position(error: SyntaxError) -> str | None:
+    """``line:column`` from pyoxigraph's SyntaxError (``args[1]`` holds the location), or
+    None when the parser gives none (RDF/XML, and JSON-LD past the reading stage)."""
     if len(error.args) > 1 and isinstance(error.args[1], tuple) and len(error.args[1]) > 2:
-        return f"{error.args[1][1]}:{error.args[1][2]}"
+        line, column = error.args[1][1], error.args[1][2]
+        if isinstance(line, int) and isinstance(column, int):
+            return f"{line}:{column}"
     match = re.search(r"line (\d+)\D+(\d+)", str(error))
-    return f"{match.group(1)}:{match.group(2)}" if match else "?"
+    return f"{match.group(1)}:{match.group(2)}" if match else None
+
+
+def located(path: Path, error: SyntaxError) -> str:
+    """``file:line:column``, or the file alone when the position is unknown."""
+    position = syntax_error_position(error)
+    return f"{path}:{position}" if position else str(path)

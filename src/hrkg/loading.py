@@ -21,7 +21,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat
 from hrkg import __version__
 from hrkg.content import ContentLayout, system_graph_iri
 from hrkg.errors import ContentError
-from hrkg.input_files import parser_message, syntax_error_position
+from hrkg.input_files import located, parser_message
 from hrkg.namespaces import rebase
 from hrkg.settings import DEFAULT_BASE_IRI
 from hrkg.store import OxigraphStore
@@ -77,7 +77,7 @@ def read_quads(graph_file: GraphFile, base_iri: str, stream=None) -> Iterator[Qu
     except SyntaxError as error:
         raise ContentError(
             f"syntax error: {parser_message(error)}",
-            where=f"{graph_file.path}:{syntax_error_position(error)}",
+            where=located(graph_file.path, error),
             hint="fix the file, then run the command again (nothing was loaded from it)",
         ) from None
 

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -26,13 +26,31 @@ async def home(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-class SecurityHeaders:
-    """Headers every answer carries: no MIME sniffing, no framing by other sites."""
+#: Request header limits (RFC 9110 sets none; common servers use 8 KiB a line, ~100 headers).
+MAX_HEADER_LINE_BYTES = 8 * 1024
+MAX_HEADERS = 100
+HTTP_VERSIONS = {"1.0", "1.1", "2"}
+
+
+class RequestGuard:
+    """Refuses malformed HTTP before the app sees it, and marks every answer.
+
+    Over-long header lines or too many headers get 431; an unknown HTTP version 400; a
+    request carrying both Content-Length and Transfer-Encoding (a request-smuggling shape)
+    400. Every answer gets ``nosniff`` and ``DENY`` framing headers.
+    """
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                status, text = refusal
+                await PlainTextResponse(text + "\n", status_code=status)(scope, receive, send)
+                return
+
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -41,6 +59,20 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    def _refusal(scope) -> tuple[int, str] | None:
+        if scope.get("http_version", "1.1") not in HTTP_VERSIONS:
+            return 400, "unsupported HTTP version (1.0, 1.1 or 2)"
+        headers = scope.get("headers", [])
+        if len(headers) > MAX_HEADERS:
+            return 431, f"too many request headers (over {MAX_HEADERS})"
+        if any(len(name) + len(value) > MAX_HEADER_LINE_BYTES for name, value in headers):
+            return 431, f"a request header is over {MAX_HEADER_LINE_BYTES} bytes"
+        names = {name.lower() for name, _ in headers}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            return 400, "Content-Length and Transfer-Encoding together are refused"
+        return None
 
 
 def create_app(state: ServerState) -> Starlette:
@@ -62,7 +94,7 @@ def create_app(state: ServerState) -> Starlette:
             -1, Mount("/vendor/yasgui", StaticFiles(directory=YASGUI_BUILD), name="yasgui")
         )
     middleware = [
-        Middleware(SecurityHeaders),
+        Middleware(RequestGuard),
         Middleware(
             CORSMiddleware,
             allow_origins=list(state.config.cors_origins),
