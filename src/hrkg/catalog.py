@@ -234,7 +234,7 @@ def _parse_header(path: Path, text: str) -> dict[str, Any]:
         )
     try:
         header = yaml.safe_load("\n".join(lines))
-    except (yaml.YAMLError, ValueError, RecursionError) as error:
+    except Exception as error:  # PyYAML raises many kinds on hostile input; all mean "malformed"
         raise QueryDefinitionError(
             f"the #+ header is not valid YAML: {error}", where=str(path)
         ) from None
