@@ -10,7 +10,7 @@ UI     := src/hrkg/server/ui
 UI_STAMP := $(UI)/node_modules/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint browser servers bench bench-ci clean
+.PHONY: install demo test lint browser servers bench bench-ci fuzz stress clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,16 @@ bench: install
 ## something failed to run (timings are reported, never asserted). A few minutes.
 bench-ci: install
 	$(BIN)/python benchmarks/run.py --scale 100k --repeat 1 --ci
+
+## fuzz: the fuzz targets and injection properties with many more examples (the normal
+## suite runs them briefly)
+fuzz: install
+	HRKG_LONG_TESTS=1 $(BIN)/pytest tests/test_fuzz.py tests/test_injection.py tests/test_incremental_w3c.py tests/test_incremental_random.py
+
+## stress: the server under hostile load (loopback only, bounded), and 200 SIGKILLs of `hrkg add`
+stress: install
+	$(BIN)/python benchmarks/stress.py
+	HRKG_CRASH_TRIALS=200 $(BIN)/pytest -s tests/test_crash_safety.py
 
 clean:
 	rm -rf $(VENV) $(BUILD) .pytest_cache
