@@ -142,7 +142,8 @@ class Parameter:
         raise self._error(value, "not a date", "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2013-02")
 
     def _integer_term(self, value: str, base_iri: str) -> Literal:
-        if not re.fullmatch(r"[+-]?[0-9]{1,18}", value.strip()):
+        value = value.strip(" ")
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", value):
             raise self._error(value, "not a whole number")
         number = int(value)
         if self.minimum is not None and number < self.minimum:

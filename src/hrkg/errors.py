@@ -58,5 +58,9 @@ class QueryTimeout(QueryError):
     """The query ran past its time limit and was stopped (HTTP 503)."""
 
 
+class QueryResourceLimit(QueryError):
+    """The query needed more memory than a query may use and was stopped (HTTP 503)."""
+
+
 class ExportError(HrkgError):
     """An export was asked in a way that cannot be honoured (unknown format or graph)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from hrkg.errors import QueryError, QueryTimeout
+from hrkg.errors import QueryError, QueryResourceLimit, QueryTimeout
 from hrkg.knowledge_graph import KnowledgeGraph
 from hrkg.store import OxigraphStore, QueryOutcome
 
@@ -65,7 +65,7 @@ def _worker(
         except QueryError as error:
             answer = error
         except MemoryError:
-            answer = QueryError(
+            answer = QueryResourceLimit(
                 "the query needed more memory than a query may use", hint="narrow it down"
             )
         connection.send(answer)
@@ -157,7 +157,7 @@ class IsolatedQueryRunner:
             worker.kill()
             code = worker.process.exitcode
             worker = self._spawn()
-            raise QueryError(
+            raise QueryResourceLimit(
                 f"the query worker stopped unexpectedly (exit code {code})",
                 hint="a query over the worker memory limit (HRKG_WORKER_MEMORY) ends this way",
             ) from None

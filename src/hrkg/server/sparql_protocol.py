@@ -21,6 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from hrkg.errors import (
     QueryError,
     QueryRefused,
+    QueryResourceLimit,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooLarge,
@@ -47,7 +48,13 @@ FORMAT_NAMES = (
     "JSON-LD",
     "RDF_XML",
 )
-STATUS = {QuerySyntaxError: 400, QueryRefused: 403, QueryTooLarge: 413, QueryTimeout: 503}
+STATUS = {
+    QuerySyntaxError: 400,
+    QueryRefused: 403,
+    QueryTooLarge: 413,
+    QueryTimeout: 503,
+    QueryResourceLimit: 503,
+}
 
 
 def error_response(error: QueryError) -> Response:
