@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import math
 import os
@@ -507,12 +508,10 @@ def run_side(
         run.failures.append(f"{step}: {why}")
         if running is None or step in ("load", "plan") or len(run.failures) > MAX_RESTARTS:
             return run
-        run.records[step] = {
-            "step": step,
-            "status": "timeout" if killed else "crashed",
-            "error": why,
-            "stopped_after": running["run_timeout"],
-        }
+        run.records[step] = {"step": step, "status": "timeout" if killed else "crashed"}
+        run.records[step]["error"] = why
+        if killed:
+            run.records[step]["stopped_after"] = running["run_timeout"]
         skip.append(step)
         progress.write_text("", encoding="utf-8")
 
@@ -703,10 +702,13 @@ def side_summary(run: SideRun | None, skipped: str) -> dict[str, Any]:
     summary["peak_after_load_mb"] = load.get("peak_mb")
     summary.update({key: load[key] for key in ("quads", "union_triples") if key in load})
     if "plan" in run.records:
+        plans = run.records["plan"]["plans"]
         summary["parameters"] = {
-            name: plan["params"]
-            for name, plan in run.records["plan"]["plans"].items()
-            if plan["params"]
+            name: plan["params"] for name, plan in plans.items() if plan["params"]
+        }
+        summary["question_text_sha256"] = {
+            name: hashlib.sha256(plan["text"].encode("utf-8")).hexdigest()[:16]
+            for name, plan in plans.items()
         }
     return summary
 
@@ -941,7 +943,8 @@ def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     exponents = growth_exponents(results)
     steep = {
         op: x for op, x in exponents.items()
-        if x > GROWTH_TOLERANCE and ops[op]["hrkg"]["median_seconds"] >= GROWTH_MIN_SECONDS
+        if round(x, 2) > GROWTH_TOLERANCE
+        and ops[op]["hrkg"]["median_seconds"] >= GROWTH_MIN_SECONDS
     }  # fmt: skip
     crashed = [
         e["operation"].removeprefix("question:") for e in questions if e["hrkg"]["status"] != "ok"
@@ -1172,10 +1175,21 @@ def write_result(folder: Path, result: dict[str, Any]) -> Path:
     return path
 
 
+def sync_queries(folder: Path) -> None:
+    """Measure the checkout's stored questions, not the copy made when the folder was made.
+
+    A generated folder is reused while its data is current, but the queries of the
+    checkout change independently of the data.
+    """
+    shutil.rmtree(folder / "queries")
+    shutil.copytree(generate.REPO_ROOT / "queries", folder / "queries")
+
+
 def measure(args: argparse.Namespace, label: str, triples: int, workdir: Path) -> dict[str, Any]:
     print(f"{label}: generating or reusing the dataset …", flush=True)
     folder = args.data_dir / label
     manifest = generate.ensure_dataset(triples, args.seed, folder, args.documents_per_publisher)
+    sync_queries(folder)
     sides = run_sides(args, label, triples, workdir)
     return scale_result(args, label, manifest, sides)
 
@@ -1231,8 +1245,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Measure each scale, write its results, then the table, the plot and the targets.
 
-    Exit codes: 0 everything ran and both sides agree; 1 an answer differs, rdflib failed
-    in a way not listed as a known rdflib bug, or an hrkg step failed (each is printed).
+    Exit codes: 0 every answer both sides gave agrees; 1 an answer differs, rdflib failed in
+    a way not listed as a known rdflib bug, or an hrkg step crashed (each is printed). A step
+    past its time limit is printed as SLOW and does not fail the run.
     """
     args = parse_args(argv)
     if args.worker:
@@ -1256,11 +1271,17 @@ def main(argv: list[str] | None = None) -> int:
         plot(everything, args.results / "scale.png")
         print("\n".join(timing_table(everything)) + "\n")
         print("\n".join(targets_table(targets(everything))) + "\n")
+    # A step that ran out of time is a finding about speed, reported but never a failure:
+    # timings are measured here, not asserted. Differing answers and crashes fail the run.
+    slow = [problem for problem in problems if "TIMEOUT" in problem or "killed after" in problem]
+    failing = [problem for problem in problems if problem not in slow]
+    for problem in slow:
+        print(f"SLOW {problem}")
     print(
-        "\n".join(f"PROBLEM {problem}" for problem in problems)
-        or "both sides ran; every answer agrees"
+        "\n".join(f"PROBLEM {problem}" for problem in failing)
+        or "both sides ran; every answer that both gave agrees"
     )
-    return 1 if problems else 0
+    return 1 if failing else 0
 
 
 if __name__ == "__main__":

@@ -142,6 +142,9 @@ class IsolatedQueryRunner:
             row_limit,
         )
         worker = self._idle.get()
+        if not worker.process.is_alive():  # it died idle (e.g. at start): replace it first
+            worker.kill()
+            worker = self._spawn()
         try:
             worker.connection.send(job)
             if not worker.connection.poll(limit):
@@ -241,6 +244,10 @@ def isolate(kg: KnowledgeGraph, store_path: Path, *, timeout: float, max_rows: i
     primary = kg.store
     if not isinstance(primary, OxigraphStore) or primary.path is None:
         raise ValueError("queries can only be isolated over a persistent Oxigraph store")
+    # Finish writing and compacting before any reader opens the store read-only: a worker
+    # opening it mid-compaction can find a file already deleted ("Corruption ... .sst").
+    primary.oxigraph.flush()
+    primary.oxigraph.optimize()
     runner = IsolatedQueryRunner(
         store_path,
         workers=workers,
