@@ -11,6 +11,7 @@ from pyoxigraph import Literal, NamedNode
 import hrkg
 from hrkg.catalog import Catalog, Parameter, load_query
 from hrkg.errors import ParameterError, QueryDefinitionError, UnknownQueryError
+from hrkg.settings import DEFAULT_BASE_IRI as BASE
 
 BAD_QUERIES = sorted((Path(__file__).parent / "bad_queries").glob("*.rq"))
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -130,7 +131,32 @@ def test_bound_values_never_reach_the_text_unescaped(kg: hrkg.KnowledgeGraph) ->
     """The VALUES block holds the term's N-Triples form: the quote is escaped."""
     stored = kg.catalog.get("entity")
     text = stored.sparql(stored.bind({"label": INJECTION}))
-    assert 'VALUES (?label) { ("x\\" } UNION { ?s ?p ?o } #") }' in text
+    assert 'VALUES (?iri ?label) { (UNDEF "x\\" } UNION { ?s ?p ?o } #") }' in text
+
+
+def test_a_query_names_where_its_parameters_are_bound(kg: hrkg.KnowledgeGraph) -> None:
+    """``entity`` carries its own all-UNDEF block: the values go there, nowhere else."""
+    stored = kg.catalog.get("entity")
+    assert "VALUES (?iri ?label) { (UNDEF UNDEF) }" in stored.text
+    text = stored.sparql(stored.bind({"iri": "person:amadou-sanogo"}))
+    block = f"VALUES (?iri ?label) {{ (<{BASE}id/person/amadou-sanogo> UNDEF) }}"
+    assert text.count("VALUES (?iri ?label)") == 1 and block in text
+    assert text.index(block) > text.index("SELECT DISTINCT ?entity ?iri ?label"), "in the subquery"
+    table = kg.query("entity", label="sanogo")
+    assert {str(row[0]) for row in table.rows} == {f"<{BASE}id/person/amadou-sanogo>"}
+
+
+def test_the_block_takes_the_values_in_its_own_order(tmp_path: Path) -> None:
+    path = tmp_path / "ordered.rq"
+    path.write_text(
+        "#+ summary: s\n#+ description: d\n#+ parameters:\n"
+        "#+   a: {type: integer, description: a}\n#+   b: {type: integer, description: b}\n"
+        "SELECT ?a ?b WHERE { { SELECT ?a ?b WHERE { VALUES (?b ?a) { (UNDEF UNDEF) } } } }\n",
+        encoding="utf-8",
+    )
+    stored = load_query(path, "ordered")
+    text = stored.sparql(stored.bind({"a": "1", "b": "2"}))
+    assert 'VALUES (?b ?a) { ("2"^^' in text and "UNDEF" not in text
 
 
 def test_parameters_are_left_out_of_the_answer(kg: hrkg.KnowledgeGraph) -> None:

@@ -64,6 +64,7 @@ from hrkg.namespaces import project_prefixes
 from hrkg.results import term_to_json, to_json
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
+from hrkg.sparql_text import parameter_block
 
 LONG = os.environ.get("HRKG_LONG_TESTS") == "1"
 settings.register_profile(
@@ -876,6 +877,13 @@ def _values_block(stored: StoredQuery, text: str) -> str:
     """The text the catalogue inserted into the stored query (everything else unchanged)."""
     if text == stored.text:
         return ""
+    placeholder = parameter_block(stored.text, stored.parameters)
+    if placeholder is not None:
+        # The query's own all-UNDEF block was replaced: the rest is unchanged around it.
+        end = len(text) - (len(stored.text) - placeholder.end)
+        assert text[: placeholder.start] == stored.text[: placeholder.start]
+        assert text[end:] == stored.text[placeholder.end :], "the text changed outside VALUES"
+        return text[placeholder.start : end]
     start = next(i for i, (a, b) in enumerate(zip(stored.text, text, strict=False)) if a != b)
     end = start + len(text) - len(stored.text)
     assert text[:start] + text[end:] == stored.text, "the query text changed outside VALUES"

@@ -10,11 +10,15 @@ A header looks like this (every ``#+`` line, prefix removed, is one YAML documen
 
 Parameters are typed, checked, turned into RDF terms and bound with a ``VALUES`` block that
 the catalog inserts at the start of the WHERE group, built from the terms' own N-Triples
-form. A value therefore never becomes query syntax: ``x" } UNION { ?s ?p ?o } #`` is just
-a string literal. (pyoxigraph's ``substitutions`` cannot be used: it binds the variable
-after the group's FILTERs are evaluated.) Every parameter must also be projected by the
-SELECT clause, which some servers (Virtuoso) require of bound variables; the columns of
-parameters are dropped from the answer.
+form. A query that wants its parameters bound elsewhere (inside the subquery that should
+run first, say) writes the block itself with every value unbound,
+``VALUES (?iri ?label) { (UNDEF UNDEF) }``, naming exactly its parameters; the catalog
+fills in that row, and the file still runs as it is in any SPARQL tool. A value therefore
+never becomes query syntax: ``x" } UNION { ?s ?p ?o } #`` is just a string literal.
+(pyoxigraph's ``substitutions`` cannot be used: it binds the variable after the group's
+FILTERs are evaluated.) Every parameter must also be projected by the SELECT clause,
+which some servers (Virtuoso) require of bound variables; the columns of parameters are
+dropped from the answer.
 
 A malformed header, an undeclared parameter or a declared parameter the query never uses
 fails loudly, at load time, with the file and the reason.
@@ -35,7 +39,7 @@ from pyoxigraph import Literal, NamedNode
 from hrkg.errors import ParameterError, QueryDefinitionError, UnknownQueryError
 from hrkg.namespaces import expand_curie
 from hrkg.settings import DEFAULT_BASE_IRI
-from hrkg.sparql_text import strip_comments, where_group_start
+from hrkg.sparql_text import parameter_block, strip_comments, where_group_start
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAMETER_TYPES = ("iri", "string", "langstring", "date", "integer")
@@ -220,6 +224,11 @@ class StoredQuery:
             text = text.replace(f"<{DEFAULT_BASE_IRI}", f"<{base_iri}")
         if not bindings:
             return text
+        block = parameter_block(text, self.parameters)
+        if block is not None:
+            row = " ".join(str(bindings.get(name, "UNDEF")) for name in block.variables)
+            names = " ".join(f"?{name}" for name in block.variables)
+            return f"{text[: block.start]}VALUES ({names}) {{ ({row}) }}{text[block.end :]}"
         names = " ".join(f"?{name}" for name in bindings)
         row = " ".join(str(term) for term in bindings.values())
         values_block = f" VALUES ({names}) {{ ({row}) }} "
@@ -359,6 +368,14 @@ def load_query(path: Path, name: str) -> StoredQuery:
         where_group_start(text)
     except ValueError:
         raise QueryDefinitionError("no WHERE group found", where=str(path)) from None
+    try:
+        parameter_block(text, parameters)
+    except ValueError as error:
+        raise QueryDefinitionError(
+            str(error),
+            where=str(path),
+            hint="keep one VALUES block of UNDEF values naming exactly the parameters",
+        ) from None
     tags = header.get("tags") or ()
     return StoredQuery(
         name=name,

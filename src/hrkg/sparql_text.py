@@ -8,7 +8,8 @@ judges everything else.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 
 _IRI = re.compile(r"<[^\s<>\"{}|^`\\]*>")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -85,6 +86,58 @@ def where_group_start(text: str) -> int:
         if token == "{":
             return offset + 1
     raise ValueError("no '{' opens a WHERE group")
+
+
+_VARIABLE = r"[?$][A-Za-z_][A-Za-z0-9_]*"
+_ALL_UNDEF_BLOCK = re.compile(
+    rf"\s*\(\s*((?:{_VARIABLE}\s*)+)\)\s*\{{\s*\(\s*((?:UNDEF\s*)+)\)\s*\}}", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class UndefValuesBlock:
+    """A ``VALUES (?a ?b) { (UNDEF UNDEF) }`` block: one row, every variable unbound."""
+
+    start: int
+    end: int
+    variables: tuple[str, ...]
+
+
+def undef_values_blocks(text: str) -> list[UndefValuesBlock]:
+    """Every one-row, all-``UNDEF`` VALUES block of the code, in the parenthesised form.
+
+    Such a block binds nothing, so a query can carry one as the place where its
+    parameters are to be bound, and still run as it is in any SPARQL tool.
+    """
+    blocks = []
+    for offset, token in code_tokens(text):
+        if token.upper() != "VALUES":
+            continue
+        match = _ALL_UNDEF_BLOCK.match(text, offset + len(token))
+        if not match:
+            continue
+        variables = tuple(name[1:] for name in re.findall(_VARIABLE, match.group(1)))
+        if len(match.group(2).split()) == len(variables):
+            blocks.append(UndefValuesBlock(offset, match.end(), variables))
+    return blocks
+
+
+def parameter_block(text: str, parameters: Collection[str]) -> UndefValuesBlock | None:
+    """The all-``UNDEF`` VALUES block naming exactly the parameters, if the text has one.
+
+    Two such blocks are an error (``ValueError``): the values would go to only one of them.
+    """
+    if not parameters:
+        return None
+    wanted = set(parameters)
+    blocks = [
+        block
+        for block in undef_values_blocks(text)
+        if set(block.variables) == wanted and len(block.variables) == len(wanted)
+    ]
+    if len(blocks) > 1:
+        raise ValueError(f"{len(blocks)} VALUES blocks of UNDEF values name the parameters")
+    return blocks[0] if blocks else None
 
 
 def keywords(text: str) -> set[str]:
