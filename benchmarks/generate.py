@@ -95,10 +95,7 @@ REFERENCES = curie(DCTERMS.references)
 WITHIN = curie(GEO.sfWithin)
 MEMBER = curie(ORG.member)
 POST_IN = curie(ORG.postIn)
-DATATYPES = {
-    name: curie(XSD[name])
-    for name in ("date", "gYear", "gYearMonth", "integer")
-}
+DATATYPES = {name: curie(XSD[name]) for name in ("date", "gYear", "gYearMonth", "integer")}
 
 #: The ``hr:`` terms this generator writes; :func:`check_terms` verifies them.
 _HR_TERMS = (
