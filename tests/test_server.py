@@ -25,6 +25,16 @@ HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 PERSON = "https://w3id.org/hrkg/def/Person"
 COUNTRY_PAGE = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
 TOKEN = "s3cret-test-token"
+#: Queries that between them read every index of the store.
+EVERY_INDEX = [
+    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    f"SELECT ?s WHERE {{ ?s a <{PERSON}> }}",
+    f"SELECT ?p WHERE {{ ?s ?p <{PERSON}> }}",
+    f"SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?s a <{PERSON}> }} }}",
+    f"SELECT ?g ?p WHERE {{ GRAPH ?g {{ ?s ?p <{PERSON}> }} }}",
+    "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+]
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +294,33 @@ def test_update_needs_the_token(writable: TestClient) -> None:
     assert ask.json()["boolean"] is True
     load = writable.post("/sparql", content="LOAD <http://127.0.0.1:9/x>", headers=right)
     assert load.status_code == 403
+
+
+def test_workers_keep_answering_while_the_primary_store_compacts(tmp_path: Path) -> None:
+    """Reads of the read-write store (the service description, entity pages) can set off a
+    RocksDB compaction that deletes files; the workers, which read a frozen copy, do not care.
+
+    Regression: with a bulk-loaded store, the workers opened the live folder, and after the
+    service description had read the store, the trivial ``reports`` question ran into a
+    deleted file and timed out (503), and so did the real server's API.
+    """
+    state = ServerState.open(ServerConfig(timeout=20.0, workers=1), store=tmp_path / "store")
+    try:
+        with TestClient(create_app(state)) as client:
+            assert len(list((tmp_path / "store").glob("*.sst"))) > 16, "enough files to show it"
+            assert client.get("/sparql").status_code == 200  # reads the primary store
+            state.primary.oxigraph.optimize()  # and compacts it, deleting files, for sure
+            answer = client.get("/api/queries/reports", params={"year": "2013"})
+            assert answer.status_code == 200, answer.text
+            assert len(answer.json()["results"]["bindings"]) == 2
+            for query in EVERY_INDEX:
+                response = client.get("/sparql", params={"query": query})
+                assert response.status_code == 200, f"{query}: {response.text}"
+            page = client.get("/id/place/timbuktu", headers={"accept": "text/html"})
+            assert page.status_code == 200 and "Timbuktu" in page.text
+    finally:
+        state.close()
+    assert [path.name for path in tmp_path.iterdir()] == ["store"], "the copy is removed"
 
 
 def test_allow_update_without_a_token_refuses_to_start() -> None:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
+import pyoxigraph
 import pytest
-from pyoxigraph import NamedNode
+from pyoxigraph import BlankNode, CanonicalizationAlgorithm, Dataset, NamedNode, Quad
 
 import hrkg
+from hrkg.content import ContentLayout
 from hrkg.errors import ContentError, QueryError
-from hrkg.loading import FINGERPRINT_FILE
+from hrkg.loading import FINGERPRINT_FILE, graph_files, read_quads
 from hrkg.settings import DEFAULT_BASE_IRI
+
+GENERATE = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 def test_every_graph_of_the_folder_is_loaded(kg: hrkg.KnowledgeGraph) -> None:
@@ -54,6 +64,108 @@ def test_a_broken_file_names_file_line_and_column(dataset_copy: Path) -> None:
     with pytest.raises(ContentError) as raised:
         hrkg.open(content)
     assert f"{broken}:2:" in raised.value.message
+
+
+@pytest.fixture(scope="module")
+def generated_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic content folder of the benchmarks' shape (``benchmarks/generate.py``)."""
+    out = tmp_path_factory.mktemp("generated") / "content"
+    command = [sys.executable, str(GENERATE), "--triples", "5000", "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    return out
+
+
+def _canonical(quads: Iterable[Quad]) -> Dataset:
+    """The quads with blank nodes renamed canonically, so two loads can be compared."""
+    dataset = Dataset(quads)
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+    return dataset
+
+
+def _loaded_quad_by_quad(folder: Path) -> Dataset:
+    """The folder parsed quad by quad into a transactional store: what the bulk loader must give."""
+    store = pyoxigraph.Store()
+    for item in graph_files(ContentLayout(folder), DEFAULT_BASE_IRI):
+        store.extend(read_quads(item, DEFAULT_BASE_IRI))
+    return _canonical(store)
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["memory", "persistent"])
+@pytest.mark.parametrize("folder", ["repo_root", "generated_folder"])
+def test_bulk_load_gives_the_quads_of_a_quad_by_quad_load(
+    folder: str, persistent: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    content = request.getfixturevalue(folder)
+    kg = hrkg.open(content, store=tmp_path / "store" if persistent else None)
+    loaded = _canonical(kg.store.quads())
+    expected = _loaded_quad_by_quad(content)
+    assert len(loaded) == len(expected) > 0
+    assert loaded == expected
+
+
+def test_persistent_store_reloads_when_a_file_is_edited(dataset_copy: Path, tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    first = hrkg.open(dataset_copy, store=store_dir)
+    before = len(first.store)
+    del first
+    victim = sorted((dataset_copy / "data" / "graphs").glob("*.trig"))[0]
+    graph = next(pyoxigraph.parse(path=victim, format=pyoxigraph.RdfFormat.TRIG)).graph_name
+    added = f'{graph} {{ {graph} <{LABEL}> "edited after the first load" . }}\n'
+    with victim.open("a", encoding="utf-8") as text:
+        text.write(added)
+    second = hrkg.open(dataset_copy, store=store_dir)
+    assert len(second.store) == before + 1, "the edited file is reloaded, not added twice"
+    assert second.sparql(f'ASK {{ GRAPH {graph} {{ ?s ?p "edited after the first load" }} }}')
+    recorded = json.loads((store_dir / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+    assert recorded["files"][str(victim)][0] == victim.stat().st_size
+
+
+def test_a_broken_file_leaves_the_persistent_store_empty(
+    dataset_copy: Path, tmp_path: Path
+) -> None:
+    """The files before the broken one were bulk-loaded already: they are cleared again."""
+    broken = dataset_copy / "data" / "graphs" / "zz-broken.trig"
+    broken.write_text(
+        "<https://w3id.org/hrkg/id/document/x> {\n"
+        '  <https://w3id.org/hrkg/id/document/x> <https://example.org/p> "fine" .\n'
+        "  <a> <b> .\n}\n",
+        encoding="utf-8",
+    )
+    store_dir = tmp_path / "store"
+    with pytest.raises(ContentError) as raised:
+        hrkg.open(dataset_copy, store=store_dir)
+    message = raised.value.message
+    del raised  # its traceback holds the failed store open
+    gc.collect()
+    assert f"{broken}:3:3: syntax error: " in message
+    assert not (store_dir / FINGERPRINT_FILE).exists()
+    assert len(pyoxigraph.Store.read_only(str(store_dir))) == 0
+    broken.unlink()
+    assert len(hrkg.open(dataset_copy, store=store_dir).store) == len(hrkg.open(dataset_copy).store)
+
+
+@pytest.mark.parametrize("base_iri", [DEFAULT_BASE_IRI, "https://example.org/kg/"])
+def test_a_blank_node_label_belongs_to_its_file(
+    dataset_copy: Path, tmp_path: Path, base_iri: str
+) -> None:
+    """``_:x`` in two files is two nodes, in the bulk load and in the re-based quad-by-quad one."""
+    for name in ("za", "zb"):
+        (dataset_copy / "data" / "graphs" / f"{name}.trig").write_text(
+            f'<https://w3id.org/hrkg/id/document/{name}> {{ _:x <{LABEL}> "{name}" . }}\n',
+            encoding="utf-8",
+        )
+    kg = hrkg.open(dataset_copy, base_iri=base_iri, store=tmp_path / "store")
+    nodes = kg.sparql(f'SELECT DISTINCT ?x WHERE {{ ?x <{LABEL}> ?l FILTER(?l IN ("za", "zb")) }}')
+    assert len(nodes) == 2
+
+
+def test_a_rebased_persistent_store_equals_a_rebased_memory_one(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    base = "https://example.org/kg/"
+    persistent = hrkg.open(repo_root, base_iri=base, store=tmp_path / "store")
+    in_memory = hrkg.open(repo_root, base_iri=base)
+    assert _canonical(persistent.store.quads()) == _canonical(in_memory.store.quads())
 
 
 def test_an_incomplete_folder_is_refused(tmp_path: Path) -> None:
@@ -137,3 +249,45 @@ def test_library_row_cap_says_the_answer_was_cut(
     table = capped.sparql("SELECT * WHERE { ?s ?p ?o }")
     assert len(table) == 7 and table.truncated
     assert not capped.query("office-holders").truncated
+
+
+#: Queries that between them read every index of the store (and decode every term).
+EVERY_INDEX = [
+    "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",
+    "SELECT ?s WHERE { ?s a <https://w3id.org/hrkg/def/Person> }",
+    "SELECT ?p WHERE { ?s ?p <https://w3id.org/hrkg/def/Person> }",
+    "SELECT ?g ?s WHERE { GRAPH ?g { ?s a <https://w3id.org/hrkg/def/Case> } }",
+    "SELECT ?g ?p WHERE { GRAPH ?g { ?s ?p <https://w3id.org/hrkg/def/Case> } }",
+    "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+]
+
+
+def _rows(table) -> Counter[tuple[str, ...]]:
+    """The rows, blank nodes all alike (their labels differ from store to store)."""
+    return Counter(
+        tuple("_:" if isinstance(term, BlankNode) else str(term) for term in row)
+        for row in table.rows
+    )
+
+
+def test_query_workers_survive_compaction_of_the_live_store(
+    kg: hrkg.KnowledgeGraph, repo_root: Path, tmp_path: Path
+) -> None:
+    """Reading the read-write store starts a compaction now and then; the workers keep answering.
+
+    Regression: the workers opened the live store folder read-only, which fixes its list of
+    files at open but opens only 16 of them; a bulk-loaded store has dozens, and when a read
+    of the primary (export, stats) set off a compaction, the files it deleted were gone for
+    the workers, whose next query failed or spun until it was killed.
+    """
+    limited = hrkg.open(repo_root, store=tmp_path / "store", query_timeout=30)
+    try:
+        assert len(list((tmp_path / "store").glob("*.sst"))) > 16, "enough files to show it"
+        primary = limited.store.primary
+        assert len(primary) == sum(1 for _ in primary.quads()) == len(kg.store)
+        primary.oxigraph.optimize()
+        for text in EVERY_INDEX:
+            assert _rows(limited.sparql(text)) == _rows(kg.sparql(text)), text
+    finally:
+        limited.close()

@@ -34,33 +34,8 @@ def test_stress_quick_exits_0(tmp_path: Path) -> None:
     assert output.exists(), run.stderr[-3000:]
     result = json.loads(output.read_text(encoding="utf-8"))
     failed = {e["name"]: e["detail"] for e in result["expectations"] if not e["ok"]}
-    if failed and startup_race_only(failed, result["server_tracebacks"]):
-        pytest.xfail(STARTUP_RACE)
     assert not failed, "\n".join(f"{k}: {v}" for k, v in failed.items()) + "\n" + run.stderr[-3000:]
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-
-
-#: A known intermittent bug of src/, recognised by its trace (it cannot be forced to happen,
-#: so it is no strict xfail: the test passes whenever the race does not occur).
-STARTUP_RACE = (
-    "src/hrkg/query_runner.py:48 a query worker opens the store with Store.read_only while "
-    "the server's read-write store (src/hrkg/server/state.py:47-56) may still be compacting "
-    "after the load; now and then the open fails ('Corruption: … 0000NN.sst: No such file or "
-    "directory … MANIFEST-000005 may be corrupted'), the worker exits with code 1, stays in "
-    "the idle queue, and the first query given to it is answered 503 'the query worker "
-    "stopped unexpectedly (exit code 1)'"
-)
-
-
-def startup_race_only(failed: dict[str, str], tracebacks: list[str]) -> bool:
-    """Every failure is the known race: a worker's open failed, and that worker's query."""
-    race = [line for line in tracebacks if "Corruption" in line and ".sst" in line]
-    explained = {
-        "no traceback in the server's log",
-        "every expensive query answered 503, none hanging",
-        "every cheap query answered right",
-    }
-    return bool(race) and len(race) == len(tracebacks) and set(failed) <= explained
 
 
 @pytest.mark.slow

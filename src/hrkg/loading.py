@@ -5,15 +5,24 @@ graphs, each source file into the named graph it declares. A persistent store
 (``--store DIR``) remembers a fingerprint of the files it was loaded from and is only
 reloaded when a file changed, so reopening it is fast. Loads that take more than a moment
 show a progress bar on a terminal.
+
+Files go in through Oxigraph's bulk loader, one file per call: on disk it is several times
+faster than a transaction per file, in a fraction of the memory (one file's quads at a
+time), and in memory a little faster than adding quad by quad. It is not transactional, so
+a failed load clears the store. Only a re-based load (another ``--base-iri``) goes quad by
+quad, because every IRI has to be rewritten on the way in. (One bulk call for the whole
+folder, fed quad by quad so that each file keeps its own prefixes, took about a third less
+CPU at 10M triples but ten times the memory: 1.7 GB against 0.18 GB.)
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat
@@ -64,22 +73,45 @@ def graph_files(layout: ContentLayout, base_iri: str) -> list[GraphFile]:
 
 
 def read_quads(graph_file: GraphFile, base_iri: str, stream=None) -> Iterator[Quad]:
-    """Parse one file into quads in its graph, re-based; a syntax error names file:line:col."""
+    """Parse one file into quads in its graph, re-based; a syntax error names file:line:col.
+
+    Blank node labels are renamed, so that ``_:x`` in two files are two nodes (a label is
+    scoped to its document), as the bulk loader does.
+    """
     to_graph = NamedNode(graph_file.graph) if graph_file.graph else None
     source = {"input": stream} if stream is not None else {"path": str(graph_file.path)}
     try:
-        for quad in pyoxigraph.parse(format=graph_file.format, **source):
+        for quad in pyoxigraph.parse(format=graph_file.format, rename_blank_nodes=True, **source):
             if to_graph is not None:
                 quad = Quad(quad.subject, quad.predicate, quad.object, to_graph)
             if base_iri != DEFAULT_BASE_IRI:
                 quad = _rebase_quad(quad, base_iri)
             yield quad
     except SyntaxError as error:
-        raise ContentError(
-            f"syntax error: {parser_message(error)}",
-            where=located(graph_file.path, error),
-            hint="fix the file, then run the command again (nothing was loaded from it)",
-        ) from None
+        raise syntax_error(graph_file, error) from None
+
+
+def bulk_load(store: OxigraphStore, graph_file: GraphFile, stream: IO[bytes] | None = None) -> None:
+    """Load one file as it is (no re-basing) with the bulk loader; errors as :func:`read_quads`.
+
+    On a syntax error part of the file may already be in the store: the caller clears it.
+    """
+    to_graph = NamedNode(graph_file.graph) if graph_file.graph else None
+    try:
+        store.bulk_load(
+            stream if stream is not None else graph_file.path, graph_file.format, to_graph
+        )
+    except SyntaxError as error:
+        raise syntax_error(graph_file, error) from None
+
+
+def syntax_error(graph_file: GraphFile, error: SyntaxError) -> ContentError:
+    """The parser's error as a :class:`ContentError` naming file:line:col."""
+    return ContentError(
+        f"syntax error: {parser_message(error)}",
+        where=located(graph_file.path, error),
+        hint="fix the file, then run the command again (nothing was loaded from it)",
+    )
 
 
 def _rebase_term(term, base_iri: str):
@@ -93,12 +125,16 @@ def _rebase_quad(quad: Quad, base_iri: str) -> Quad:
 
 
 def fingerprint(files: list[GraphFile], base_iri: str) -> dict[str, object]:
-    """What a persistent store was loaded from: the files (size, mtime), the base, the version."""
+    """What a persistent store was loaded from: the files (size, mtime), the base, the version.
+
+    Paths are resolved, so that naming the same folder another way (relative, absolute,
+    through a link) reopens the store instead of reloading it.
+    """
     return {
         "hrkg": __version__,
         "base_iri": base_iri,
         "files": {
-            str(item.path): [item.path.stat().st_size, item.path.stat().st_mtime_ns]
+            str(item.path.resolve()): [item.path.stat().st_size, item.path.stat().st_mtime_ns]
             for item in files
         },
     }
@@ -114,16 +150,30 @@ def load_into(
         task = progress.add_task("loading", total=total) if progress else None
         try:
             for item in files:
-                if progress is not None:
-                    progress.update(task, description=f"loading {item.path.name}")
-                    with progress.open(item.path, "rb", task_id=task) as stream:  # type: ignore[call-overload]
+                with _reading(item, progress, task, total) as stream:
+                    if base_iri == DEFAULT_BASE_IRI:
+                        bulk_load(store, item, stream)
+                    else:
                         store.extend(read_quads(item, base_iri, stream))
-                else:
-                    store.extend(read_quads(item, base_iri))
         except ContentError:
             store.clear()
             raise
     store.flush()
+
+
+@contextmanager
+def _reading(item: GraphFile, progress, task, total: int) -> Iterator[IO[bytes] | None]:
+    """The file as a stream that moves the progress bar, or None (read by path) without one.
+
+    ``total`` is the size of all the files: rich would otherwise reset the bar's total to
+    this one file's size.
+    """
+    if progress is None:
+        yield None
+        return
+    progress.update(task, description=f"loading {item.path.name}")
+    with progress.open(item.path, "rb", task_id=task, total=total) as stream:
+        yield stream
 
 
 def _progress_bar():

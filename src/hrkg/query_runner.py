@@ -2,11 +2,11 @@
 
 Oxigraph cannot interrupt a query once started (an aggregate over a cartesian product
 blocks inside ``Store.query`` until done). So a service that must answer "timed out"
-without burning a core forever runs queries in worker processes that open the on-disk
-store read-only; a query past its deadline gets its worker killed (SIGKILL) and replaced.
-Each worker can also be given a memory ceiling (``RLIMIT_AS``), so one hostile query
-cannot exhaust the machine. Answers travel back as pickled tables of RDF terms, capped
-at a row limit.
+without burning a core forever runs queries in worker processes that open a frozen copy
+of the on-disk store read-only (see :class:`ReaderCopy` for why not the store itself); a
+query past its deadline gets its worker killed (SIGKILL) and replaced. Each worker can
+also be given a memory ceiling (``RLIMIT_AS``), so one hostile query cannot exhaust the
+machine. Answers travel back as pickled tables of RDF terms, capped at a row limit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ import multiprocessing
 import os
 import queue
 import resource
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -71,6 +74,46 @@ def _worker(
         connection.send(answer)
 
 
+class ReaderCopy:
+    """A frozen copy of a persistent store for the workers to open read-only.
+
+    Why not the store folder itself: a read-only RocksDB instance reads the list of files
+    once, when it opens, but opens at most 16 of them then; it opens the others when a
+    query first needs them. Meanwhile the read-write instance in the parent compacts when
+    RocksDB decides to, and deletes the files it compacted: after a load, and also after a
+    mere read (every Oxigraph read takes a RocksDB snapshot, and releasing it can start a
+    compaction of the bottommost files), so that flushing and optimizing first does not
+    help. A worker that then opens one of those files gets "IO error: No such file or
+    directory ... .sst", and Oxigraph may spin on that error instead of raising it, until
+    the deadline kills the worker. A store loaded one transaction per file had about one
+    file per column family, all opened at once, which hid the race; a bulk-loaded store
+    has dozens.
+
+    A checkpoint (``Store.backup``) does not move: nothing ever writes to it, and on the
+    same file system its files are hard links to the store's, so it costs no copying and
+    the store deleting its own names for them does not touch the checkpoint's. It is made
+    next to the store (the same file system, as a rule); :meth:`remove` deletes it.
+    """
+
+    def __init__(self, primary: OxigraphStore) -> None:
+        if primary.path is None:
+            raise ValueError("queries can only be isolated over a persistent Oxigraph store")
+        store_path = Path(primary.path)
+        try:
+            self._folder = Path(
+                tempfile.mkdtemp(prefix=f"{store_path.name}-readers-", dir=store_path.parent)
+            )
+        except PermissionError:  # a read-only parent: the temporary folder (maybe a real copy)
+            self._folder = Path(tempfile.mkdtemp(prefix="hrkg-readers-"))
+        self._remove = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+        #: The copy, for ``pyoxigraph.Store.read_only``.
+        self.path = self._folder / "store"
+        primary.oxigraph.backup(self.path)  # flushes the store's memory buffer first
+
+    def remove(self) -> None:
+        self._remove()
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
@@ -95,19 +138,22 @@ class _Worker:
 class IsolatedQueryRunner:
     """A pool of worker processes over one on-disk store; every query has a deadline.
 
-    Thread-safe: each call borrows an idle worker (waiting for one when all are busy).
+    The workers read a :class:`ReaderCopy` of ``primary`` taken when the pool starts: they
+    do not see later writes to ``primary`` until :meth:`restart` (after :meth:`close`)
+    takes a fresh copy. Thread-safe: each call borrows an idle worker (waiting for one
+    when all are busy).
     """
 
     def __init__(
         self,
-        store_path: Path,
+        primary: OxigraphStore,
         *,
         workers: int = 2,
         timeout: float = 10.0,
         max_query_chars: int = 100_000,
         memory_bytes: int | None = None,
     ) -> None:
-        self.store_path = store_path
+        self.primary = primary
         self.timeout = timeout
         self._settings = (max_query_chars, memory_bytes)
         self._context = multiprocessing.get_context("spawn")
@@ -115,14 +161,20 @@ class IsolatedQueryRunner:
         self._lock = threading.Lock()
         self._closed = False
         self._workers = workers
+        self._copy = ReaderCopy(primary)
         for _ in range(workers):
             self._idle.put(self._spawn())
+
+    @property
+    def store_path(self) -> Path:
+        """The folder the workers open: the current copy of the store, not the store."""
+        return self._copy.path
 
     def _spawn(self) -> _Worker:
         # Few malloc arenas keep the workers' address space close to what they use, so
         # that the RLIMIT_AS ceiling bounds real memory rather than reserved ranges.
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-        return _Worker(self._context, self.store_path, *self._settings)
+        return _Worker(self._context, self._copy.path, *self._settings)
 
     def query(
         self,
@@ -171,17 +223,19 @@ class IsolatedQueryRunner:
         return answer
 
     def close(self) -> None:
-        """Stop every worker, waiting for busy ones to come back first."""
+        """Stop every worker, waiting for busy ones to come back first; remove the copy."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             for _ in range(self._workers):
                 self._idle.get().kill()
+            self._copy.remove()
 
     def restart(self) -> None:
-        """Start a fresh set of workers after :meth:`close` (they reopen the store)."""
+        """After :meth:`close`, start fresh workers over a fresh copy of the store."""
         with self._lock:
+            self._copy = ReaderCopy(self.primary)
             self._closed = False
             for _ in range(self._workers):
                 self._idle.put(self._spawn())
@@ -244,12 +298,13 @@ def isolate(kg: KnowledgeGraph, store_path: Path, *, timeout: float, max_rows: i
     primary = kg.store
     if not isinstance(primary, OxigraphStore) or primary.path is None:
         raise ValueError("queries can only be isolated over a persistent Oxigraph store")
-    # Finish writing and compacting before any reader opens the store read-only: a worker
-    # opening it mid-compaction can find a file already deleted ("Corruption ... .sst").
-    primary.oxigraph.flush()
+    if Path(primary.path).resolve() != Path(store_path).resolve():
+        raise ValueError(f"the knowledge graph is not open on {store_path}")
+    # Compacted first, so that the workers' copy has few files to open. (Their safety does
+    # not rest on this: they read a frozen copy, which the store's compactions cannot touch.)
     primary.oxigraph.optimize()
     runner = IsolatedQueryRunner(
-        store_path,
+        primary,
         workers=workers,
         timeout=timeout,
         max_query_chars=kg.settings.max_query_chars,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import pyoxigraph
-from pyoxigraph import NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
+from pyoxigraph import NamedNode, Quad, QueryBoolean, QuerySolutions, RdfFormat, Triple
 
 from hrkg.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTooLarge
 from hrkg.results import Table
@@ -122,6 +122,16 @@ class OxigraphStore:
 
     def extend(self, quads: Iterable[Quad]) -> None:
         self.oxigraph.extend(quads)
+
+    def bulk_load(
+        self, source: Path | IO[bytes], format: RdfFormat, to_graph: NamedNode | None
+    ) -> None:
+        """Load a whole file, fast but not transactionally: when this raises (a syntax error,
+        say), part of the file may be in the store already."""
+        if isinstance(source, Path):
+            self.oxigraph.bulk_load(path=source, format=format, to_graph=to_graph)
+        else:
+            self.oxigraph.bulk_load(source, format=format, to_graph=to_graph)
 
     def clear(self) -> None:
         self.oxigraph.clear()

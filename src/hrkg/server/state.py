@@ -48,7 +48,7 @@ class ServerState:
         primary = loaded.store
         assert isinstance(primary, OxigraphStore)
         runner = IsolatedQueryRunner(
-            store,
+            primary,
             workers=config.workers,
             timeout=config.timeout,
             max_query_chars=loaded.settings.max_query_chars,
@@ -68,8 +68,9 @@ class ServerState:
     def apply_update(self, update: str) -> None:
         """Run a SPARQL update on the primary store, with the readers stopped meanwhile.
 
-        Readers open the store read-only, which must not overlap a write; so the runner is
-        restarted around the update. Updates change the store only, not the files in data/.
+        Readers query a frozen copy of the store (see :class:`~hrkg.query_runner.ReaderCopy`),
+        so the runner is restarted around the update: it then copies the updated store.
+        Updates change the store only, not the files in data/.
         """
         from hrkg.errors import QuerySyntaxError
 
