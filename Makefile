@@ -77,11 +77,16 @@ test: install browser servers
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
 ## `hrkg serve`, and hrkg against rdflib at 10k, 100k and 1M triples (load, every stored
 ## question, export, validation, memory, reopening a store); each compares with a baseline
-## in the same run. Results: benchmarks/results/ (about an hour; rdflib at 1M dominates)
+## in the same run. Results: benchmarks/results/ (about an hour; rdflib at 1M dominates).
+## `make bench SCALES=10M BENCH_ARGS="--query-timeout 900 --repeat 1"` adds 10M triples:
+## hrkg alone, on its persistent store (bulk load, then every question); rdflib is skipped
+## past 1M and the table says so.
+SCALES ?= 10k,100k,1M
+BENCH_ARGS ?=
 bench: install
 	$(BIN)/python benchmarks/validation.py --scales 10k,100k,1M --full-up-to 100k --repeat 5
 	$(BIN)/python benchmarks/load.py
-	$(BIN)/python benchmarks/run.py --scale 10k,100k,1M
+	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 
 ## bench-ci: hrkg and rdflib at 100k, one run each; exits 1 only if an answer differs or
 ## something failed to run (timings are reported, never asserted). A few minutes.
