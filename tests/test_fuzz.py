@@ -29,19 +29,17 @@ Few examples in the normal suite (the "quick" profile, derandomized); ``make fuz
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pyoxigraph
 import pytest
 import yaml
-from hypothesis import HealthCheck, currently_in_test_context, event, given, note, settings
+from hypothesis import currently_in_test_context, event, given, note, settings
 from hypothesis import strategies as st
 from rdflib import namespace
 
@@ -50,28 +48,7 @@ from hrkg.catalog import HEADER_KEYS, PARAMETER_KEYS, PARAMETER_TYPES, StoredQue
 from hrkg.errors import HrkgError, QueryDefinitionError
 from hrkg.server.rest_api import describe
 from hrkg.validation.report import Report
-
-LONG = os.environ.get("HRKG_LONG_TESTS") == "1"
-settings.register_profile(
-    "quick",
-    max_examples=20,
-    derandomize=True,
-    database=None,
-    deadline=timedelta(seconds=10),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "long",
-    max_examples=1000,
-    derandomize=False,
-    database=None,
-    deadline=timedelta(seconds=10),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
-if LONG:
-    settings.load_profile("long")
-PROFILE = settings.get_profile("long" if LONG else "quick")
+from hypothesis_profiles import PROFILE
 
 TESTS = Path(__file__).resolve().parent
 QUERIES = TESTS.parent / "queries"

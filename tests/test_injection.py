@@ -42,14 +42,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, currently_in_test_context, event, given, note, settings
+from hypothesis import currently_in_test_context, event, given, note, settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Store
 from rdflib import namespace
@@ -65,28 +64,7 @@ from hrkg.results import term_to_json, to_json
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
 from hrkg.sparql_text import parameter_block
-
-LONG = os.environ.get("HRKG_LONG_TESTS") == "1"
-settings.register_profile(
-    "quick",
-    max_examples=20,
-    derandomize=True,
-    database=None,
-    deadline=timedelta(seconds=10),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "long",
-    max_examples=1000,
-    derandomize=False,
-    database=None,
-    deadline=timedelta(seconds=10),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
-if LONG:
-    settings.load_profile("long")
-PROFILE = settings.get_profile("long" if LONG else "quick")
+from hypothesis_profiles import PROFILE
 
 
 def record(text: str, *, kind: str = "note") -> None:
