@@ -1,17 +1,39 @@
-"""Serialising the dataset: every RDF format, byte-for-byte deterministic.
+"""Serialising the dataset: every RDF format, byte-for-byte deterministic, streamed.
 
-Quads are sorted (graph, subject, then ``rdf:type`` before other predicates, object) and
-written by pyoxigraph's serialisers with every prefix declared, so two exports of the same
-data are identical and a change to the data shows as a small diff. The quad formats (TriG,
-N-Quads, JSON-LD) keep the provenance graphs; the triple formats (Turtle, N-Triples,
-RDF/XML) merge the chosen graphs. JSON-LD is compacted with a context by rdflib, which is
-the one serialiser here that writes one.
+Two orders live here.
+
+*Export order* (:func:`export_dataset`, :func:`serialize_canonical`): graphs by name, then
+the triples of each graph (of the merged graph, for the triple formats) in the order of
+their N-Triples lines, that is by subject, predicate and object as N-Triples writes them. An
+N-Triples export is therefore sorted line by line. That key costs one call per quad on
+Oxigraph's terms (``str``), which is what lets a million triples sort in a few seconds;
+rdf:type is not moved to the front. From an Oxigraph store the export streams: the triple
+formats subject by subject, the quad formats graph by graph, each piece sorted on its own
+and written straight into the output, so an export holds little besides the store and the
+bytes it returns.
+
+*Data-file order* (:func:`canonical_quads`, for ``hrkg format`` and the entity pages): graph,
+subject, then rdf:type, rdfs:label and dcterms:title before other predicates. Those files
+are small and read by people, and their bytes must not change.
+
+Both are deterministic. Duplicates are merged: the triple formats (Turtle, N-Triples,
+RDF/XML) merge the chosen graphs, while the quad formats (TriG, N-Quads, JSON-LD) keep the
+provenance graphs. Blank nodes get RDFC-1.0 labels, computed from the quads that mention a
+blank node (all that RDFC-1.0 reads), so labels do not depend on the parse and the rest of
+the dataset is never copied. Every prefix is declared. JSON-LD is compacted with a context
+by rdflib, the one serialiser here that writes one; its node lists are sorted afterwards,
+since rdflib orders them by Python's per-process string hashes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
+from operator import attrgetter
 
 import pyoxigraph
 from pyoxigraph import (
@@ -48,6 +70,9 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
 }
 
 
+# --- Data-file order ----------------------------------------------------------------------
+
+
 def _term_key(term) -> str:
     return str(term)
 
@@ -72,76 +97,108 @@ def quad_sort_key(quad: Quad) -> tuple:
     )
 
 
+def _mentions_blank_node(quad: Quad) -> bool:
+    return any(isinstance(term, BlankNode) for term in quad)
+
+
 def _canonical_blank_nodes(quads: set[Quad]) -> set[Quad]:
     """Relabel blank nodes by RDFC-1.0 so that their labels do not depend on the parse.
 
     A parser names blank nodes afresh on every run; without this, two exports of the
-    same files would differ. Skipped when there is no blank node (the data has none).
+    same files would differ. Only the quads that mention a blank node go through RDFC-1.0:
+    the labels depend on nothing else, and the others are left as they are.
     """
-    if not any(isinstance(term, BlankNode) for quad in quads for term in quad):
+    with_blank = {quad for quad in quads if _mentions_blank_node(quad)}
+    if not with_blank:
         return quads
+    return (quads - with_blank) | _canonicalised(with_blank)
+
+
+def _canonicalised(quads: Iterable[Quad]) -> set[Quad]:
+    """The quads with their blank nodes relabelled ``c14n0``, ``c14n1``… by RDFC-1.0."""
     dataset = pyoxigraph.Dataset(quads)
     dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
     return set(dataset)
 
 
 def canonical_quads(quads: Iterable[Quad]) -> list[Quad]:
-    """The quads in canonical order, duplicates removed, blank nodes canonically labelled."""
+    """The quads in data-file order, duplicates removed, blank nodes canonically labelled."""
     return sorted(_canonical_blank_nodes(set(quads)), key=quad_sort_key)
 
 
-def canonical_triples(quads: Iterable[Quad]) -> list[Triple]:
-    """The triples of the quads (graphs merged) in canonical order, duplicates removed."""
-    merged = {Quad(quad.subject, quad.predicate, quad.object) for quad in quads}
-    return [quad.triple for quad in canonical_quads(merged)]
+def _merged(quads: Iterable[Quad]) -> set[Quad]:
+    """The quads moved to the default graph: one per triple, whatever graphs held it."""
+    return {Quad(quad.subject, quad.predicate, quad.object) for quad in quads}
 
 
-def serialize_canonical(quads: Iterable[Quad], fmt: str, prefixes: Mapping[str, str]) -> bytes:
-    """The quads in ``fmt`` (a key of :data:`EXPORT_FORMATS`), deterministic bytes."""
+# --- Export ---------------------------------------------------------------------------------
+
+
+def export_format(fmt: str) -> ExportFormat:
+    """The format named ``fmt`` (a key of :data:`EXPORT_FORMATS`); anything else is an error."""
     try:
-        export_format = EXPORT_FORMATS[fmt]
+        return EXPORT_FORMATS[fmt]
     except KeyError:
         raise ExportError(
             f"unknown export format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}"
         ) from None
-    if fmt == "jsonld":
-        return _jsonld(canonical_quads(quads), prefixes)
-    if export_format.keeps_graphs:
-        ordered: list = canonical_quads(quads)
-    else:
-        ordered = canonical_triples(quads)
-    output = pyoxigraph.serialize(ordered, format=export_format.rdf_format, prefixes=dict(prefixes))
-    return output or b""
 
 
-def _jsonld(quads: list[Quad], prefixes: Mapping[str, str]) -> bytes:
-    """JSON-LD with a context, named graphs kept, via rdflib (pyoxigraph writes no context).
+def export_dataset(
+    store: Store,
+    fmt: str,
+    prefixes: Mapping[str, str],
+    graphs: Sequence[NamedNode] | None = None,
+) -> bytes:
+    """The store's dataset (or the chosen graphs) in ``fmt``, deterministic bytes.
 
-    The rdflib dataset is built term by term, in canonical order and with the canonical
-    blank node labels, so its output is as deterministic as the other formats.
+    An Oxigraph store is streamed in export order; any other store (a remote endpoint)
+    hands over its quads, which are sorted in memory to the same order and bytes.
     """
-    import rdflib
+    quads = select_quads(store, graphs)  # checks the graph names, whichever path follows
+    chosen = export_format(fmt)
+    oxigraph = getattr(store, "oxigraph", None)
+    if not isinstance(oxigraph, pyoxigraph.Store) or _has_blank_graph_name(oxigraph):
+        return serialize_canonical(quads, fmt, prefixes)
+    source = _Source.of(oxigraph, graphs)
+    if fmt == "jsonld":
+        return _stream_quads(source, partial(_jsonld, prefixes=prefixes))
+    write = partial(_serialize, chosen=chosen, prefixes=prefixes)
+    return _stream_quads(source, write) if chosen.keeps_graphs else _stream_triples(source, write)
 
-    dataset = rdflib.Dataset()
-    for quad in quads:
-        graph = dataset.graph(_to_rdflib(quad.graph_name))
-        graph.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
-    text = dataset.serialize(format="json-ld", context=dict(sorted(prefixes.items())), indent=1)
-    return text.encode("utf-8") if isinstance(text, str) else text
+
+def serialize_canonical(quads: Iterable[Quad], fmt: str, prefixes: Mapping[str, str]) -> bytes:
+    """Any quads in ``fmt`` (a key of :data:`EXPORT_FORMATS`), in export order, in memory."""
+    chosen = export_format(fmt)
+    if fmt == "jsonld":
+        return _jsonld(_ordered_quads(quads), prefixes)
+    if chosen.keeps_graphs:
+        return _serialize(_ordered_quads(quads), chosen, prefixes)
+    return _serialize(_ordered_triples(quads), chosen, prefixes)
 
 
-def _to_rdflib(term):
-    import rdflib
+def _ordered_quads(quads: Iterable[Quad]) -> list[Quad]:
+    """The quads in export order: by graph name, then N-Quads line; each once."""
+    return sorted(_canonical_blank_nodes(set(quads)), key=_graph_then_line)
 
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    if isinstance(term, DefaultGraph):
-        return rdflib.graph.DATASET_DEFAULT_GRAPH_ID
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+def _graph_then_line(quad: Quad) -> tuple[str, str]:
+    return str(quad.graph_name), str(quad)
+
+
+def _ordered_triples(quads: Iterable[Quad]) -> list[Triple]:
+    """The triples of the quads (graphs merged) in export order, by N-Triples line; each once."""
+    triples = [quad.triple for quad in _canonical_blank_nodes(_merged(quads))]
+    return sorted(triples, key=str)
+
+
+def _serialize(
+    items: Iterable[Triple] | Iterable[Quad], chosen: ExportFormat, prefixes: Mapping[str, str]
+) -> bytes:
+    """Write straight into one growing buffer: the bytes are never copied whole."""
+    output = io.BytesIO()
+    pyoxigraph.serialize(items, output, chosen.rdf_format, prefixes=dict(prefixes))
+    return output.getvalue()
 
 
 def select_quads(store: Store, graphs: Sequence[NamedNode] | None) -> Iterable[Quad]:
@@ -156,3 +213,239 @@ def select_quads(store: Store, graphs: Sequence[NamedNode] | None) -> Iterable[Q
                 hint="`hrkg stats` lists the graphs; `hrkg query run reports` the source documents",
             )
     return (quad for graph in graphs for quad in store.quads(graph))
+
+
+# --- Streaming from an Oxigraph store -------------------------------------------------------
+
+Subject = NamedNode | BlankNode
+GraphName = NamedNode | BlankNode | DefaultGraph
+#: The statements fetched, sorted and written together: a subject's triples, a graph's quads.
+Block = Iterable[Triple] | Iterable[Quad]
+
+_TRIPLE = attrgetter("triple")
+_OBJECT = attrgetter("object")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The quads to export: an Oxigraph store, all of it (``graphs`` None) or some graphs."""
+
+    oxigraph: pyoxigraph.Store
+    graphs: frozenset[NamedNode] | None
+    #: Whether the default graph is exported too: the whole store is, and it holds quads.
+    with_default_graph: bool
+
+    @classmethod
+    def of(cls, oxigraph: pyoxigraph.Store, graphs: Sequence[NamedNode] | None) -> _Source:
+        if graphs:
+            return cls(oxigraph, frozenset(graphs), False)
+        default = oxigraph.quads_for_pattern(None, None, None, DefaultGraph())
+        return cls(oxigraph, None, next(iter(default), None) is not None)
+
+    def quads(
+        self,
+        subject: Subject | None = None,
+        object_: Subject | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterable[Quad]:
+        """The quads matching the pattern, from the exported graphs only."""
+        quads = self.oxigraph.quads_for_pattern(subject, None, object_, graph)
+        if self.graphs is None or graph is not None:
+            return quads
+        return (quad for quad in quads if quad.graph_name in self.graphs)
+
+    def select(self, projection: str, pattern: str) -> pyoxigraph.QuerySolutions:
+        """``SELECT projection`` of ``pattern`` matched in each exported graph: ``?g`` is
+        bound to a named graph's name, and unbound in the default graph."""
+        named = f"GRAPH ?g {{ {pattern} }}"
+        if self.with_default_graph:
+            named = f"{{ {pattern} }} UNION {{ {named} }}"
+        text = f"SELECT {projection} WHERE {{ {named} }}"
+        if self.graphs is None:
+            return self.oxigraph.query(text)
+        return self.oxigraph.query(text, named_graphs=sorted(self.graphs, key=str))
+
+
+def _has_blank_graph_name(oxigraph: pyoxigraph.Store) -> bool:
+    """A graph named by a blank node would need its canonical label before the graphs are
+    ordered; such a dataset (never hrkg's) takes the in-memory path."""
+    return any(isinstance(name, BlankNode) for name in oxigraph.named_graphs())
+
+
+def _blank_quads(source: _Source) -> list[Quad]:
+    """Every quad with a blank subject or object, found by one scan inside Oxigraph."""
+    rows = source.select("*", "?s ?p ?o FILTER(isBlank(?s) || isBlank(?o))")
+    return [Quad(row["s"], row["p"], row["o"], row["g"] or DefaultGraph()) for row in rows]
+
+
+def _grouped(items: Iterable, key: Callable) -> dict:
+    """The items in lists by ``key``: the canonical statements by the block they go to."""
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
+# Quad formats: graph by graph.
+
+
+def _stream_quads(source: _Source, write: Callable[[Iterator[Quad]], bytes]) -> bytes:
+    """Every quad in export order, one graph at a time, handed to ``write``."""
+    blank = _grouped(_canonicalised(_blank_quads(source)), attrgetter("graph_name"))
+    return write(_in_order(_graph_blocks(source, blank)))
+
+
+def _graph_blocks(source: _Source, blank: dict[GraphName, list[Quad]]) -> Iterator[Block]:
+    """Each graph's quads in turn, graphs by name; blank nodes swapped for canonical ones."""
+    for graph in _graph_names(source):
+        quads = source.quads(graph=graph)
+        canonical = blank.get(graph)
+        if canonical is not None:
+            quads = [quad for quad in quads if not _mentions_blank_node(quad)] + canonical
+        yield quads
+
+
+def _graph_names(source: _Source) -> list[GraphName]:
+    """The graphs to write, by name; the default graph, if exported, is last (``DEFAULT``)."""
+    if source.graphs is not None:
+        return sorted(source.graphs, key=str)
+    names: list[GraphName] = list(source.oxigraph.named_graphs())
+    if source.with_default_graph:
+        names.append(DefaultGraph())
+    return sorted(names, key=str)
+
+
+# Triple formats: subject by subject.
+
+
+class _UnlabelledBlankNode(Exception):
+    """A blank node that is never a subject turned up: the export restarts after a full scan."""
+
+
+def _stream_triples(source: _Source, write: Callable[[Iterator[Triple]], bytes]) -> bytes:
+    """Every merged triple in export order, one subject at a time, handed to ``write``.
+
+    Blank nodes are first looked for around the blank subjects, which the list of subjects
+    gives for free: in RDF lists, OWL class expressions and shapes every blank node is a
+    subject. One that never is (``ex:a ex:b [] .``) is met in the stream; the export then
+    starts again with the blank nodes of a full scan, slower but exact.
+    """
+    subjects = _subjects(source)
+    try:
+        blank = _blank_triples(_quads_around_blank_subjects(source, subjects))
+        return write(_in_order(_subject_blocks(source, subjects, blank, strict=True)))
+    except _UnlabelledBlankNode:
+        blank = _blank_triples(_blank_quads(source))
+        return write(_in_order(_subject_blocks(source, subjects, blank, strict=False)))
+
+
+def _subjects(source: _Source) -> list[Subject]:
+    """Every subject once (blank ones with their store labels), found inside Oxigraph."""
+    return [row[0] for row in source.select("DISTINCT ?s", "?s ?p ?o")]
+
+
+def _quads_around_blank_subjects(source: _Source, subjects: list[Subject]) -> set[Quad]:
+    """The quads from and to each blank subject; a blank object that is no subject stops."""
+    blank_subjects = {subject for subject in subjects if isinstance(subject, BlankNode)}
+    quads: set[Quad] = set()
+    for node in blank_subjects:
+        quads.update(source.quads(subject=node))
+        quads.update(source.quads(object_=node))
+    blank_objects = {quad.object for quad in quads if isinstance(quad.object, BlankNode)}
+    if not blank_objects <= blank_subjects:
+        raise _UnlabelledBlankNode
+    return quads
+
+
+def _blank_triples(quads: Iterable[Quad]) -> dict[Subject, list[Triple]]:
+    """The merged triples that mention a blank node, canonically labelled, by subject."""
+    triples = (quad.triple for quad in _canonicalised(_merged(quads)))
+    return _grouped(triples, attrgetter("subject"))
+
+
+def _subject_blocks(
+    source: _Source, subjects: list[Subject], blank: dict[Subject, list[Triple]], strict: bool
+) -> Iterator[Block]:
+    """Each subject's distinct triples in turn, subjects by N-Triples form.
+
+    Blank subjects come with canonical labels, and so do the blank objects of the others.
+    ``strict`` means the blank nodes were looked for around the blank subjects only: a
+    blank object met anywhere else was missed, and the export must start again.
+    """
+    named = (subject for subject in subjects if not isinstance(subject, BlankNode))
+    for subject in sorted({*named, *blank}, key=str):
+        canonical = blank.get(subject)
+        if isinstance(subject, BlankNode):
+            yield canonical
+            continue
+        triples = dict.fromkeys(map(_TRIPLE, source.quads(subject=subject)))
+        if canonical is not None:
+            kept = (triple for triple in triples if not isinstance(triple.object, BlankNode))
+            yield dict.fromkeys([*kept, *canonical])
+        elif strict and BlankNode in map(type, map(_OBJECT, triples)):
+            raise _UnlabelledBlankNode
+        else:
+            yield triples
+
+
+#: A block's statements in export order: by N-Triples (N-Quads) line.
+_by_line = partial(sorted, key=str)
+
+
+def _in_order(blocks: Iterable[Block]) -> Iterator:
+    """The blocks, each sorted by line, one after the other."""
+    return chain.from_iterable(map(_by_line, blocks))
+
+
+# --- JSON-LD --------------------------------------------------------------------------------
+
+
+def _jsonld(quads: Iterable[Quad], prefixes: Mapping[str, str]) -> bytes:
+    """JSON-LD with a context, named graphs kept, via rdflib (pyoxigraph writes no context).
+
+    The rdflib dataset is built term by term, in export order and with the canonical blank
+    node labels; rdflib then lists nodes and graphs in hash order, which Python salts per
+    process, so the node lists are sorted by ``@id`` before the text is written.
+    """
+    import rdflib
+
+    dataset = rdflib.Dataset()
+    for quad in quads:
+        graph = dataset.graph(_to_rdflib(quad.graph_name))
+        graph.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
+    text = dataset.serialize(format="json-ld", context=dict(sorted(prefixes.items())), indent=1)
+    document = _sorted_node_lists(json.loads(text))
+    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _sorted_node_lists(value: object) -> object:
+    """Every ``@graph`` list sorted by node ``@id``; ``@list`` and value orders are kept."""
+    if isinstance(value, list):
+        return [_sorted_node_lists(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    document = {key: _sorted_node_lists(item) for key, item in value.items()}
+    nodes = document.get("@graph")
+    if isinstance(nodes, list):
+        document["@graph"] = sorted(nodes, key=_node_key)
+    return document
+
+
+def _node_key(node: object) -> str:
+    """A node's ``@id``; the rare node without one (a default graph) by its own text."""
+    node_id = node.get("@id") if isinstance(node, dict) else None
+    return str(node_id) if node_id is not None else json.dumps(node, sort_keys=True)
+
+
+def _to_rdflib(term):
+    import rdflib
+
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, DefaultGraph):
+        return rdflib.graph.DATASET_DEFAULT_GRAPH_ID
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))

@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode
 from hrkg.catalog import Catalog, StoredQuery
 from hrkg.content import ContentLayout
 from hrkg.errors import QueryError
-from hrkg.export import select_quads, serialize_canonical
+from hrkg.export import export_dataset
 from hrkg.loading import open_store
 from hrkg.namespaces import all_prefixes
 from hrkg.results import Table
@@ -104,7 +104,7 @@ class KnowledgeGraph:
     def export(self, fmt: str = "turtle", *, graphs: Sequence[str] | None = None) -> bytes:
         """The dataset (or some graphs of it) in an RDF format, deterministic bytes."""
         chosen = [NamedNode(graph) for graph in graphs] if graphs else None
-        return serialize_canonical(select_quads(self.store, chosen), fmt, self.prefixes)
+        return export_dataset(self.store, fmt, self.prefixes, chosen)
 
     @cached_property
     def validator(self) -> Validator:
