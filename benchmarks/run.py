@@ -550,7 +550,7 @@ def run_sides(args: argparse.Namespace, label: str, triples: int, workdir: Path)
     baseline = triples <= parse_size(args.baseline_up_to)
     store = store_dir(args, label)
     shutil.rmtree(store, ignore_errors=True)
-    exported = triples <= parse_size(args.export_up_to)
+    exported = exports_at(args, triples)
     steps = ",".join(step for step in STEPS if exported or step != "export")
     print(f"{label}: hrkg ({'in memory' if in_memory else 'persistent store'}) …", flush=True)
     hrkg_store = None if in_memory else store
@@ -716,11 +716,16 @@ def side_summary(run: SideRun | None, skipped: str) -> dict[str, Any]:
     return summary
 
 
+def exports_at(args: argparse.Namespace, triples: int) -> bool:
+    """Whether the export is measured at this size (``--export-up-to``)."""
+    return triples <= parse_size(args.export_up_to)
+
+
 def scale_result(
     args: argparse.Namespace, label: str, manifest: generate.Manifest, runs: ScaleRuns
 ) -> dict[str, Any]:
     """Everything measured at one scale, as written to ``results/<scale>.json``."""
-    exported = manifest.requested_triples <= parse_size(args.export_up_to)
+    exported = exports_at(args, manifest.requested_triples)
     steps = ["load", *question_steps(runs.hrkg), *(["export"] if exported else []), "validation"]
     operations = [compare(step, runs.hrkg, runs.rdflib) for step in steps]
     failed = [f"{run.name}: {'; '.join(run.failures)}" for run in runs.all() if not run.completed]

@@ -57,6 +57,7 @@ from urllib.parse import quote
 import httpx
 from rdflib.namespace import RDFS
 
+import load
 from hrkg.server.config import ServerConfig
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -153,12 +154,7 @@ def start_server(port: int, timeout: float, log) -> subprocess.Popen:
 def stop_server(process: subprocess.Popen, seen: set[int]) -> None:
     """SIGTERM (uvicorn shuts down and stops the workers), SIGKILL if that hangs; then any
     worker process seen during the run that is somehow still there."""
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    load.stop_server(process)
     for pid in seen - {process.pid}:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)

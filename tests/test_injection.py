@@ -63,7 +63,6 @@ from hrkg.namespaces import project_prefixes
 from hrkg.results import term_to_json, to_json
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
-from hrkg.sparql_text import parameter_block
 from hypothesis_profiles import PROFILE
 
 
@@ -852,20 +851,15 @@ def test_python_api(kg: hrkg.KnowledgeGraph, ref: Reference, name: str, focus: s
 
 
 def _values_block(stored: StoredQuery, text: str) -> str:
-    """The text the catalogue inserted into the stored query (everything else unchanged)."""
+    """The text the catalogue put at the query's binding site (everything else unchanged)."""
     if text == stored.text:
         return ""
-    placeholder = parameter_block(stored.text, stored.parameters)
-    if placeholder is not None:
-        # The query's own all-UNDEF block was replaced: the rest is unchanged around it.
-        end = len(text) - (len(stored.text) - placeholder.end)
-        assert text[: placeholder.start] == stored.text[: placeholder.start]
-        assert text[end:] == stored.text[placeholder.end :], "the text changed outside VALUES"
-        return text[placeholder.start : end]
-    start = next(i for i, (a, b) in enumerate(zip(stored.text, text, strict=False)) if a != b)
-    end = start + len(text) - len(stored.text)
-    assert text[:start] + text[end:] == stored.text, "the query text changed outside VALUES"
-    return text[start:end]
+    site = stored.binding_site
+    assert site is not None
+    end = len(text) - (len(stored.text) - site.end)
+    assert text[: site.start] == stored.text[: site.start], "the text changed before VALUES"
+    assert text[end:] == stored.text[site.end :], "the text changed after VALUES"
+    return text[site.start : end]
 
 
 @pytest.mark.parametrize(("name", "focus"), CASES)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,8 @@ class StoredQuery:
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     requires_one_of: tuple[str, ...] = ()
     example: Mapping[str, str] = field(default_factory=dict)
+    #: Where the bound values go, found once when the file is read.
+    binding_site: BindingSite | None = None
 
     @property
     def is_check(self) -> bool:
@@ -219,21 +221,42 @@ class StoredQuery:
 
     def sparql(self, bindings: Mapping[str, Term], base_iri: str = DEFAULT_BASE_IRI) -> str:
         """The query text, re-based, with the bound terms in a VALUES block."""
-        text = self.text
-        if base_iri != DEFAULT_BASE_IRI:
-            text = text.replace(f"<{DEFAULT_BASE_IRI}", f"<{base_iri}")
+
+        def rebased(text: str) -> str:
+            if base_iri == DEFAULT_BASE_IRI:
+                return text
+            return text.replace(f"<{DEFAULT_BASE_IRI}", f"<{base_iri}")
+
         if not bindings:
-            return text
-        block = parameter_block(text, self.parameters)
-        if block is not None:
-            row = " ".join(str(bindings.get(name, "UNDEF")) for name in block.variables)
-            names = " ".join(f"?{name}" for name in block.variables)
-            return f"{text[: block.start]}VALUES ({names}) {{ ({row}) }}{text[block.end :]}"
-        names = " ".join(f"?{name}" for name in bindings)
-        row = " ".join(str(term) for term in bindings.values())
+            return rebased(self.text)
+        site = self.binding_site or binding_site(self.text, self.parameters)
+        variables = site.variables or tuple(bindings)
+        names = " ".join(f"?{name}" for name in variables)
+        row = " ".join(str(bindings.get(name, "UNDEF")) for name in variables)
         values_block = f" VALUES ({names}) {{ ({row}) }} "
-        at = where_group_start(text)
-        return text[:at] + values_block + text[at:]
+        return rebased(self.text[: site.start]) + values_block + rebased(self.text[site.end :])
+
+
+@dataclass(frozen=True)
+class BindingSite:
+    """The span of a query's text that the VALUES block of bound parameters replaces.
+
+    Either the query's own all-UNDEF block (its variables, in its order) or the empty span
+    just inside the WHERE group (``variables`` empty: the bound parameters, in turn).
+    """
+
+    start: int
+    end: int
+    variables: tuple[str, ...] = ()
+
+
+def binding_site(text: str, parameters: Collection[str]) -> BindingSite:
+    """Where the bound values of ``text`` go; ``ValueError`` when that is ambiguous."""
+    block = parameter_block(text, parameters)
+    if block is not None:
+        return BindingSite(block.start, block.end, block.variables)
+    at = where_group_start(text)
+    return BindingSite(at, at)
 
 
 def _parse_header(path: Path, text: str) -> dict[str, Any]:
@@ -369,7 +392,7 @@ def load_query(path: Path, name: str) -> StoredQuery:
     except ValueError:
         raise QueryDefinitionError("no WHERE group found", where=str(path)) from None
     try:
-        parameter_block(text, parameters)
+        site = binding_site(text, parameters)
     except ValueError as error:
         raise QueryDefinitionError(
             str(error),
@@ -387,6 +410,7 @@ def load_query(path: Path, name: str) -> StoredQuery:
         parameters=parameters,
         requires_one_of=requires_one_of,
         example={str(k): str(v) for k, v in (header.get("example") or {}).items()},
+        binding_site=site,
     )
 
 
