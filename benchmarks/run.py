@@ -18,7 +18,9 @@ something on any machine::
 - **validation** of a 300-triple batch: hrkg's fast path (``kg.validator.check``), and
   as the baseline full pySHACL on everything, up to ``--full-up-to`` only;
 - **peak memory** of each side, and the **persistent store**: the first
-  ``hrkg.open(folder, store=DIR)`` loads it, a second one (a fresh process) reopens it.
+  ``hrkg.open(folder, store=DIR)`` loads it and runs every question on it (what ``hrkg
+  serve`` reads; its row counts must match the in-memory store's), and a fresh process
+  reopens it.
 
 Past ``--baseline-up-to`` rdflib is skipped; past ``--in-memory-up-to`` hrkg works on
 the persistent store (loaded once, then every question), and the output says both.
@@ -569,8 +571,10 @@ def run_sides(args: argparse.Namespace, label: str, triples: int, workdir: Path)
         )
     persist = None
     if in_memory:
-        print(f"{label}: persistent store, first open …", flush=True)
-        persist = run_side(args, "persist", "hrkg", label, workdir, steps="load", store=store)
+        print(f"{label}: persistent store, first open and every question …", flush=True)
+        persist = run_side(
+            args, "persist", "hrkg", label, workdir, steps="load,questions", store=store
+        )
     print(f"{label}: persistent store, reopen ×{args.repeat} …", flush=True)
     reopens = [
         run_side(args, f"reopen-{n}", "hrkg", label, workdir, steps="load", store=store)
@@ -729,6 +733,7 @@ def scale_result(
     steps = ["load", *question_steps(runs.hrkg), *(["export"] if exported else []), "validation"]
     operations = [compare(step, runs.hrkg, runs.rdflib) for step in steps]
     failed = [f"{run.name}: {'; '.join(run.failures)}" for run in runs.all() if not run.completed]
+    failed += store_disagreements(runs)
     return {
         "scale": label,
         "requested_triples": manifest.requested_triples,
@@ -748,18 +753,39 @@ def scale_result(
 
 
 def store_figures(runs: ScaleRuns) -> dict[str, Any]:
-    """The persistent store: its first open (a load) and the median of the reopens."""
+    """The persistent store: its first open (a load), the median of the reopens, and each
+    question's median on it (what ``hrkg serve`` and ``--store`` read)."""
     first = runs.persist or runs.hrkg
     reopen_runs = [run.seconds("load") for run in runs.reopens]
     measured = [seconds for seconds in reopen_runs if seconds is not None]
     return {
         "first_open_seconds": first.seconds("load"),
+        "question_seconds": {
+            step.removeprefix("question:"): first.seconds(step)
+            for step in first.records
+            if step.startswith("question:")
+        },
         "first_open_peak_mb": first.peak_mb,
         "reopen_seconds": statistics.median(measured) if measured else None,
         "reopen_runs": reopen_runs,
         "reopen_quads": [run.records.get("load", {}).get("quads") for run in runs.reopens],
         "reopen_peak_mb": max((run.peak_mb or 0 for run in runs.reopens), default=None),
     }
+
+
+def store_disagreements(runs: ScaleRuns) -> list[str]:
+    """Questions whose row count on the persistent store differs from the in-memory one."""
+    if runs.persist is None:
+        return []
+    problems = []
+    for step, record in runs.persist.records.items():
+        ours = runs.hrkg.records.get(step, {})
+        counted = step.startswith("question:") and "rows" in record and "rows" in ours
+        if counted and record["rows"] != ours["rows"]:
+            problems.append(
+                f"{step}: {record['rows']} rows on the persistent store, {ours['rows']} in memory"
+            )
+    return problems
 
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -885,6 +911,42 @@ def answers_table(results: list[dict[str, Any]]) -> list[str]:
         cells = [rows_text(found.get(name)) for found in by_scale]
         lines.append(f"| {name.removeprefix('question:')} | " + " | ".join(cells) + " |")
     return lines
+
+
+def persistent_questions_section(results: list[dict[str, Any]]) -> list[str]:
+    """Questions down, scales across; each cell the persistent store's median and its ratio
+    to the in-memory store's, where hrkg ran in memory at that scale. Results written before
+    the persistent store ran the questions have none, and no section."""
+    names = sorted({n for r in results for n in r["persistent_store"].get("question_seconds", {})})
+    if not names:
+        return []
+    lines = [
+        "Stored questions on the persistent store, which `hrkg serve` and `--store DIR` read: "
+        "median seconds, and that time ÷ the in-memory store's (above).",
+        "",
+        "| question | " + " | ".join(r["scale"] for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for name in names:
+        cells = [persistent_question_text(result, name) for result in results]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def persistent_question_text(result: dict[str, Any], name: str) -> str:
+    seconds = result["persistent_store"].get("question_seconds", {}).get(name)
+    if seconds is None:
+        return "–"
+    in_memory = next(
+        (
+            e["hrkg"]["median_seconds"] for e in result["operations"]
+            if e["operation"] == f"question:{name}"
+        ),
+        None,
+    )  # fmt: skip
+    if result["hrkg_store"] != "in memory" or not in_memory:
+        return seconds_text(seconds)
+    return f"{seconds_text(seconds)} · {seconds / in_memory:.1f}×"
 
 
 def rows_text(entry: dict[str, Any] | None) -> str:
@@ -1052,6 +1114,7 @@ def results_markdown(results: list[dict[str, Any]]) -> str:
         "",
         *targets_table(targets(results)),
         "",
+        *persistent_questions_section(results),
         "![Time against scale](scale.png)",
     ]
     problems = [f"- {r['scale']}: {p}" for r in results for p in r["problems"]]
