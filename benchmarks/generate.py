@@ -19,7 +19,12 @@ What it copies from the real data, because that is what the validator's cost dep
   persons and organizations it names and the posts of its country, so that, as with
   ``organization:amnesty-international`` in the real data, some nodes carry one quote per
   document. How many documents share a publisher (``--documents-per-publisher``) sets
-  the fan-in of the biggest hubs: the real data has one publisher for all its documents.
+  the fan-in of the biggest hubs: the real data has one publisher for all its documents;
+- *a country page per country*, an undated document of type ``dt:country-page`` that
+  ``dcterms:references`` every document about the country, as the Mali page lists its
+  newsroom items (the ``reports`` question starts from it);
+- *a changelog*: every tenth document is recorded as added later by ``hrkg add``, with the
+  PROV activity ``hrkg.ingest`` writes (the real dataset has none yet; users' will).
 
 Places come from a synthetic gazetteer appended to the copied ``ontology/gazetteer.ttl``,
 nested under the real ``place:sub-saharan-africa``. Concept IRIs are read from
@@ -95,18 +100,20 @@ REFERENCES = curie(DCTERMS.references)
 WITHIN = curie(GEO.sfWithin)
 MEMBER = curie(ORG.member)
 POST_IN = curie(ORG.postIn)
-DATATYPES = {name: curie(XSD[name]) for name in ("date", "gYear", "gYearMonth", "integer")}
+DATATYPES = {
+    name: curie(XSD[name]) for name in ("date", "dateTime", "gYear", "gYearMonth", "integer")
+}
 
 #: The ``hr:`` terms this generator writes; :func:`check_terms` verifies them.
 _HR_TERMS = (
     "Case", "Document", "Event", "HumanRightsConcern", "IndicatorObservation", "LegalAction",
     "OfficeHolding", "Organization", "Person", "Place", "Post", "VictimGroup", "authority",
-    "caseStatus", "categoryValue", "concernsCase", "count", "countQualifier", "date",
-    "eventType", "evidencedBy", "harm", "honorific", "indicator", "interim", "legalActionType",
-    "organizationKind", "participant", "perpetrator", "place", "placeKind", "post",
-    "postKind", "quote", "rankOutOf", "refArea", "relatedEvent", "replaced",
-    "roleDescription", "sex", "sourceFile", "subject", "unit", "value", "victimCategory",
-    "victimGroup", "violationType",
+    "Addition", "caseStatus", "categoryValue", "concernsCase", "count", "countQualifier",
+    "date", "eventType", "evidencedBy", "harm", "honorific", "indicator", "inputFile",
+    "interim", "legalActionType", "organizationKind", "participant", "perpetrator", "place",
+    "placeKind", "post", "postKind", "quote", "rankOutOf", "refArea", "relatedEvent",
+    "replaced", "roleDescription", "sex", "sourceFile", "subject", "targetGraph",
+    "tripleCount", "unit", "value", "victimCategory", "victimGroup", "violationType",
 )  # fmt: skip
 HR = {name: f"hr:{name}" for name in _HR_TERMS}
 
@@ -350,6 +357,8 @@ class DocumentGraph:
     blocks: list[str] = field(default_factory=list)
     triples: int = 0
     described: set[str] = field(default_factory=set)
+    #: The slug of the country the document is about (its country page lists it).
+    country: str = ""
 
     def add(self, subject: str, pairs: list[tuple[str, str]]) -> None:
         self.blocks.append(block(subject, pairs))
@@ -708,8 +717,8 @@ def document_slug(index: int) -> str:
 def write_document(world: World, index: int, budget: int, rng: random.Random) -> DocumentGraph:
     """One source document's graph, grown section by section until it holds ``budget`` triples."""
     slug = document_slug(index)
-    graph = DocumentGraph(f"document:{slug}")
     country = world.countries[rng.randrange(len(world.countries))]
+    graph = DocumentGraph(f"document:{slug}", country=country.slug)
     year = rng.randint(2005, 2024)
     title = f"{country.label}: report {index} on human rights, {year}"
     writer = Writer(world, rng, graph, slug, title, year, country)
@@ -731,6 +740,65 @@ def write_document(world: World, index: int, budget: int, rng: random.Random) ->
         else:
             write_case(writer)
     return graph
+
+
+def write_country_page(world: World, country: Place, documents: list[str]) -> DocumentGraph:
+    """The country's page, listing every document about it as the real Mali page lists its
+    newsroom items (``dcterms:references``): what the ``reports`` question reads. Undated,
+    like the real page."""
+    slug = f"synthetic-page-{country.slug}"
+    graph = DocumentGraph(f"document:{slug}", country=country.slug)
+    title = f"{country.label} Human Rights"
+    writer = Writer(world, random.Random(slug), graph, slug, title, 0, country)
+    pairs = [
+        (TITLE, english(title)),
+        (PUBLISHER, writer.publisher(0)),
+        (DOCUMENT_TYPE, world.vocabulary.concept("document-type", "country-page")),
+        (HR["sourceFile"], string(f"{slug}.txt")),
+        *((REFERENCES, document) for document in documents),
+    ]
+    graph.entity(graph.iri, "Document", title, title, pairs)
+    return graph
+
+
+def listing_triples(world: World) -> int:
+    """About how many triples the country pages and the changelog will hold, kept out of the
+    documents' share so that the dataset comes out at the size asked for: per document, a
+    reference and a tenth of an addition; per country page, its own description."""
+    per_page = 4 + 4 + 5  # the page's own triples, its publisher restated
+    documents = world.planned_documents
+    return documents + documents * 8 // ADDED_EVERY + per_page * len(world.countries) + 2
+
+
+#: Every this many documents, one is recorded as added later with ``hrkg add``.
+ADDED_EVERY = 10
+ADDING_AGENT = "agent:synthetic-analyst"
+
+
+def changelog_text(added: list[DocumentGraph]) -> tuple[str, int]:
+    """The changelog graph ``hrkg add`` would have written for ``added``: one PROV activity
+    per addition (as ``hrkg.ingest`` records it), an hour apart; and its triple count."""
+    blocks = [block(ADDING_AGENT, [(TYPE, curie(PROV.Agent)), (LABEL, string("analyst"))])]
+    for number, graph in enumerate(added):
+        file_name = f"{graph.iri.removeprefix('document:')}.trig"
+        ended = f"2025-01-{1 + number // 24 % 28:02d}T{number % 24:02d}:00:00Z"
+        blocks.append(
+            block(
+                f"activity:synthetic-{number:07d}",
+                [
+                    (TYPE, curie(PROV.Activity)),
+                    (TYPE, HR["Addition"]),
+                    (LABEL, english(f"addition of {graph.triples} triples from {file_name}")),
+                    (curie(PROV.endedAtTime), typed(ended, "dateTime")),
+                    (curie(PROV.wasAssociatedWith), ADDING_AGENT),
+                    (HR["inputFile"], string(file_name)),
+                    (HR["targetGraph"], graph.iri),
+                    (HR["tripleCount"], typed(str(graph.triples), "integer")),
+                ],
+            )
+        )
+    text = prefix_header() + "\ngraph:changelog {\n" + "\n".join(blocks) + "}\n"
+    return text, 2 + 8 * len(added)
 
 
 # -- the content folder -----------------------------------------------------------------
@@ -835,15 +903,28 @@ def generate(
     with layout.gazetteer_file.open("a", encoding="utf-8") as gazetteer:
         gazetteer.write(places)
     budgets = random.Random(f"{seed}/budgets")
-    target = max(1, triples - gazetteer_triples)
+    target = max(1, triples - gazetteer_triples - listing_triples(world))
     written = documents = 0
+    listed: dict[str, list[str]] = {country.slug: [] for country in world.countries}
+    added: list[DocumentGraph] = []
     with GraphFiles(layout.root / "data" / "graphs") as files:
         while written < target:
             budget = next_budget(budgets, target - written)
             graph = write_document(world, documents, budget, document_rng(seed, documents))
             files.write(graph)
             written += graph.triples
+            listed[graph.country].append(graph.iri)
+            if documents % ADDED_EVERY == ADDED_EVERY - 1:
+                added.append(graph)
             documents += 1
+        for country in world.countries:
+            if listed[country.slug]:
+                page = write_country_page(world, country, listed[country.slug])
+                files.write(page)
+                written += page.triples
+    changelog, changelog_triples = changelog_text(added)
+    layout.changelog_file.write_text(changelog, encoding="utf-8")
+    written += changelog_triples
     manifest = Manifest(
         generator=generator_fingerprint(),
         seed=seed,

@@ -1,0 +1,76 @@
+"""The synthetic data the scale benchmarks time: it must conform, and give every question work.
+
+A question that answers nothing on the synthetic data is timed doing nothing: its figure
+says nothing about scale (the ``reports`` question did so until the generator wrote country
+pages listing their documents). So, with the parameters ``benchmarks/run.py`` itself
+chooses, every stored question must return rows.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+#: Big enough (about 60 documents) that the example parameters select some rows: the
+#: ``reports`` example asks for the reports of 2013, one year of twenty.
+TRIPLES = 20_000
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A small synthetic folder written with ``--check``, and what the script printed."""
+    out = tmp_path_factory.mktemp("synthetic") / "content"
+    command = [
+        sys.executable, str(BENCHMARKS / "generate.py"), "--triples", str(TRIPLES),
+        "--out", str(out), "--check",
+    ]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    return out, finished.stdout
+
+
+@pytest.fixture(scope="module")
+def benchmark_side(generated: tuple[Path, str]):
+    """The benchmark's own hrkg side over the folder, loaded: it plans the question texts."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    side = run.HrkgSide(generated[0], None)
+    side.load()
+    return side
+
+
+def _question_names() -> list[str]:
+    return sorted(path.stem for path in (BENCHMARKS.parent / "queries").glob("*.rq"))
+
+
+def test_the_generated_data_conforms_to_the_shapes_and_passes_every_check(
+    generated: tuple[Path, str],
+) -> None:
+    _, printed = generated
+    assert ", 0 violations," in printed
+    checks = [line for line in printed.splitlines() if line.startswith("check ")]
+    assert checks and all(line.endswith(": 0 rows") for line in checks)
+
+
+def test_the_generated_data_is_about_the_size_asked_for(generated: tuple[Path, str]) -> None:
+    folder, _ = generated
+    manifest = json.loads((folder / "synthetic.json").read_text(encoding="utf-8"))
+    assert abs(manifest["triples"] - TRIPLES) <= TRIPLES * 0.02
+
+
+@pytest.mark.parametrize("name", _question_names())
+def test_every_question_the_benchmark_times_returns_rows(benchmark_side, name: str) -> None:
+    plans = benchmark_side.plan()
+    assert name in plans, f"the benchmark does not time {name}"
+    assert benchmark_side.query(plans[name]["text"]) > 0, (
+        f"{name} returns nothing on the synthetic data with {plans[name]['params']}: "
+        "its benchmark figure would time an empty answer"
+    )
