@@ -86,6 +86,7 @@ BENCH_ARGS ?=
 bench: install
 	$(BIN)/python benchmarks/validation.py --scales 10k,100k,1M --full-up-to 100k --repeat 5
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/engine_growth.py --scales 10k,100k,1M
 	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 
 ## bench-ci: hrkg and rdflib at 100k, one run each; exits 1 only if an answer differs or
