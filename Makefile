@@ -75,9 +75,9 @@ test: install browser servers
 	$(BIN)/pytest
 
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
-## `hrkg serve`, and hrkg against rdflib at 10k, 100k and 1M triples (load, every stored
-## question, export, validation, memory, reopening a store); each compares with a baseline
-## in the same run. Results: benchmarks/results/ (about an hour; rdflib at 1M dominates).
+## `hrkg serve`, the store's own cost per row as it grows, and hrkg against rdflib at 10k,
+## 100k and 1M triples (load, every stored question on both stores, export, validation,
+## memory, reopening a store); each compares with a baseline in the same run. Results: benchmarks/results/ (about an hour; rdflib at 1M dominates).
 ## `make bench SCALES=10M BENCH_ARGS="--query-timeout 900 --repeat 1"` adds 10M triples:
 ## hrkg alone, on its persistent store (bulk load, then every question); rdflib is skipped
 ## past 1M and the table says so.
