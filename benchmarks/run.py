@@ -58,7 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -68,6 +68,7 @@ from typing import Any, Protocol
 
 import rdflib
 
+import engine_growth
 import generate
 import hrkg
 from hrkg.content import ContentLayout
@@ -1090,7 +1091,30 @@ def targets_table(rows: list[tuple[str, str, str]]) -> list[str]:
     return lines + [f"| {target} | {figure} | {verdict} |" for target, figure, verdict in rows]
 
 
-def results_markdown(results: list[dict[str, Any]]) -> str:
+def store_growth_lines(folder: Path) -> list[str]:
+    """What ``engine_growth.py`` measured of the store's own growth from 100k to 1M, if it
+    ran: the exponent no question made of the same lookups can beat."""
+    path = folder / "engine_growth.json"
+    if not path.is_file():
+        return []
+    by_scale = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
+    small, large = by_scale.get("100k"), by_scale.get("1M")
+    if not small or not large:
+        return []
+    growth = ", ".join(
+        f"{name} ^{engine_growth.exponent(small, large, name):.2f}"
+        for name in engine_growth.REFERENCES
+        if name in small["queries"] and name in large["queries"]
+    )
+    return [
+        "The store's own growth from 100k to 1M (`engine_growth.py`: reference queries with a "
+        f"fixed amount of work per row): {growth}. A question made of such lookups cannot "
+        "grow more slowly than they do.",
+        "",
+    ]
+
+
+def results_markdown(results: list[dict[str, Any]], store_growth: Sequence[str] = ()) -> str:
     """``benchmarks/results/README.md``: every scale measured, the targets, the problems."""
     env = results[-1]["environment"]
     versions = ", ".join(f"{name} {v}" for name, v in env["versions"].items())
@@ -1114,6 +1138,7 @@ def results_markdown(results: list[dict[str, Any]]) -> str:
         "",
         *targets_table(targets(results)),
         "",
+        *store_growth,
         *persistent_questions_section(results),
         "![Time against scale](scale.png)",
     ]
@@ -1343,7 +1368,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def report(everything: list[dict[str, Any]], folder: Path) -> None:
     """The Markdown table and the plot of every scale measured so far, and the targets."""
-    (folder / "README.md").write_text(results_markdown(everything), encoding="utf-8")
+    markdown = results_markdown(everything, store_growth_lines(folder))
+    (folder / "README.md").write_text(markdown, encoding="utf-8")
     plot(everything, folder / "scale.png")
     print("\n".join(timing_table(everything)) + "\n")
     print("\n".join(targets_table(targets(everything))) + "\n")
