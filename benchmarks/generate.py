@@ -42,6 +42,7 @@ as pyoxigraph quads, for the validation benchmark.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import math
@@ -775,13 +776,23 @@ ADDED_EVERY = 10
 ADDING_AGENT = "agent:synthetic-analyst"
 
 
-def changelog_text(added: list[DocumentGraph]) -> tuple[str, int]:
+@dataclass(frozen=True)
+class AddedDocument:
+    """A document recorded as added with ``hrkg add``: its graph and how many triples."""
+
+    iri: str
+    triples: int
+
+
+def changelog_text(added: list[AddedDocument]) -> tuple[str, int]:
     """The changelog graph ``hrkg add`` would have written for ``added``: one PROV activity
-    per addition (as ``hrkg.ingest`` records it), an hour apart; and its triple count."""
+    per addition (as ``hrkg.ingest`` records it), an hour apart from 1 January 2025; and
+    its triple count."""
     blocks = [block(ADDING_AGENT, [(TYPE, curie(PROV.Agent)), (LABEL, string("analyst"))])]
+    first = dt.datetime(2025, 1, 1)
     for number, graph in enumerate(added):
         file_name = f"{graph.iri.removeprefix('document:')}.trig"
-        ended = f"2025-01-{1 + number // 24 % 28:02d}T{number % 24:02d}:00:00Z"
+        ended = f"{first + dt.timedelta(hours=number):%Y-%m-%dT%H:%M:%S}Z"
         blocks.append(
             block(
                 f"activity:synthetic-{number:07d}",
@@ -906,7 +917,7 @@ def generate(
     target = max(1, triples - gazetteer_triples - listing_triples(world))
     written = documents = 0
     listed: dict[str, list[str]] = {country.slug: [] for country in world.countries}
-    added: list[DocumentGraph] = []
+    added: list[AddedDocument] = []
     with GraphFiles(layout.root / "data" / "graphs") as files:
         while written < target:
             budget = next_budget(budgets, target - written)
@@ -915,7 +926,7 @@ def generate(
             written += graph.triples
             listed[graph.country].append(graph.iri)
             if documents % ADDED_EVERY == ADDED_EVERY - 1:
-                added.append(graph)
+                added.append(AddedDocument(graph.iri, graph.triples))
             documents += 1
         for country in world.countries:
             if listed[country.slug]:
