@@ -6,17 +6,12 @@ with the same parameters as tests/test_queries.py, must give on each server the 
 embedded store gives. Also checked for real: the CLI with ``--endpoint``, and that a
 capped, cut or timed-out answer is an error, never a short table.
 
-Rows are compared after normalising what SPARQL leaves free or servers spell differently:
-row order, and GROUP_CONCAT cells, compared as the sorted list of their parts. Those
-cells differ otherwise on Virtuoso, which returns a plain string where Oxigraph keeps the
-parts' common language tag, and an empty string over no values where Oxigraph leaves the
-cell unbound (SPARQL 1.1 section 18.5.1.7 leaves both open).
+Rows are compared after normalising what SPARQL leaves free or servers spell differently
+(row order, GROUP_CONCAT cells): see ``answer_comparison``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import socket
 import time
@@ -32,11 +27,11 @@ from typer.testing import CliRunner
 
 import hrkg
 import hrkg.push
+from answer_comparison import comparable, group_concat_columns, read_csv
 from external_servers import RunningServer, oxigraph_server, virtuoso_server
 from hrkg.cli import app
 from hrkg.errors import QueryError, QueryTimeout
 from hrkg.remote_store import CappedAnswer, RemoteStore
-from hrkg.results import Table
 from test_queries import CASES
 
 pytestmark = pytest.mark.external
@@ -126,39 +121,6 @@ def impatient_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
 # Comparing answers ----------------------------------------------------------------------
 
 
-def group_concat_columns(text: str) -> set[str]:
-    """The variables a query binds to a GROUP_CONCAT: ``(GROUP_CONCAT(…) AS ?name)``."""
-    blank = lambda match: " " * len(match.group())  # noqa: E731 (keeps every offset)
-    code = re.sub(r"(?m)^\s*#.*$", blank, text)
-    code = re.sub(r'"[^"\n]*"', blank, code)
-    names = set()
-    for call in re.finditer(r"\bGROUP_CONCAT\s*\(", code, re.IGNORECASE):
-        depth, index = 1, call.end()
-        while depth:
-            depth += {"(": 1, ")": -1}.get(code[index], 0)
-            index += 1
-        alias = re.match(r"\s*AS\s+[?$](\w+)", code[index:], re.IGNORECASE)
-        assert alias, f"GROUP_CONCAT(…) without AS ?name at offset {call.start()}"
-        names.add(alias.group(1))
-    return names
-
-
-def comparable(table: Table, concatenated: set[str]) -> dict:
-    """Sorted rows of N-Triples cells; GROUP_CONCAT cells as their sorted parts."""
-
-    def cell(variable: str, term) -> object:
-        if variable in concatenated:
-            text = term.value if term is not None else ""
-            return ("parts", *sorted(part for part in text.split("; ") if part))
-        return None if term is None else str(term)
-
-    rows = [
-        [cell(variable, term) for variable, term in zip(table.variables, row, strict=True)]
-        for row in table.rows
-    ]
-    return {"variables": table.variables, "rows": sorted(rows, key=repr)}
-
-
 def test_group_concat_columns_are_found() -> None:
     text = (REPO_ROOT / "queries" / "cases.rq").read_text(encoding="utf-8")
     assert group_concat_columns(text) == {
@@ -224,17 +186,6 @@ def test_server_gives_the_embedded_answer(
     concatenated = group_concat_columns(kg.catalog.get(name).text)
     expected = comparable(kg.query(name, **params), concatenated)
     assert comparable(remote.query(name, **params), concatenated) == expected
-
-
-def read_csv(text: str, concatenated: set[str]) -> dict:
-    """A CSV answer as its header and sorted rows; GROUP_CONCAT cells as sorted parts."""
-    header, *rows = csv.reader(io.StringIO(text))
-
-    def cell(name: str, value: str) -> object:
-        return sorted(part for part in value.split("; ") if part) if name in concatenated else value
-
-    cells = [[cell(name, value) for name, value in zip(header, row, strict=True)] for row in rows]
-    return {"header": header, "rows": sorted(cells, key=repr)}
 
 
 def test_cli_runs_a_stored_question_on_the_server(
