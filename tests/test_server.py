@@ -17,6 +17,8 @@ import rdflib
 from SPARQLWrapper import JSON, SPARQLWrapper
 from starlette.testclient import TestClient
 
+from answer_comparison import group_concat_columns, read_csv
+from hrkg.errors import QueryResourceLimit
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
 
@@ -37,12 +39,25 @@ EVERY_INDEX = [
 ]
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    state = ServerState.open(ServerConfig(timeout=2.0, max_rows=20, workers=2))
+@pytest.fixture(scope="module", params=[False, True], ids=["disk-workers", "memory-workers"])
+def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """The server in process; every test runs with workers reading the store on disk and
+    with workers answering from their own in-memory copy (``--in-memory``)."""
+    config = ServerConfig(timeout=2.0, max_rows=20, workers=2, in_memory=request.param)
+    state = ServerState.open(config)
     with TestClient(create_app(state)) as test_client:
         yield test_client
     state.close()
+
+
+@pytest.fixture(scope="module")
+def disk_and_memory() -> Iterator[tuple[TestClient, TestClient, ServerState]]:
+    """Two servers over the same data, uncapped: workers on disk, and workers in memory."""
+    states = [ServerState.open(ServerConfig(workers=1, in_memory=mode)) for mode in (False, True)]
+    with TestClient(create_app(states[0])) as disk, TestClient(create_app(states[1])) as memory:
+        yield disk, memory, states[1]
+    for state in states:
+        state.close()
 
 
 @pytest.fixture
@@ -323,6 +338,42 @@ def test_workers_keep_answering_while_the_primary_store_compacts(tmp_path: Path)
     assert [path.name for path in tmp_path.iterdir()] == ["store"], "the copy is removed"
 
 
+QUERIES = Path(__file__).resolve().parents[1] / "queries"
+
+
+def _question_names() -> list[str]:
+    return sorted(path.stem for path in QUERIES.glob("*.rq"))
+
+
+@pytest.mark.parametrize("name", _question_names())
+def test_in_memory_workers_answer_every_question_as_the_disk_workers_do(
+    disk_and_memory: tuple[TestClient, TestClient, ServerState], name: str
+) -> None:
+    """The same rows, up to what SPARQL leaves free (row order among ties, the order of a
+    GROUP_CONCAT's parts), which follows each store's own iteration order."""
+    disk, memory, state = disk_and_memory
+    stored = state.kg.catalog.get(name)
+    answers = [
+        client.get(f"/api/queries/{name}", params={**stored.example, "format": "csv"})
+        for client in (disk, memory)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200], answers[1].text
+    concatenated = group_concat_columns(stored.text)
+    on_disk, in_memory = (read_csv(answer.text, concatenated) for answer in answers)
+    assert in_memory == on_disk
+    assert on_disk["rows"] or name == "changelog", "the question answers rows on the Mali data"
+
+
+def test_a_worker_that_cannot_load_the_data_stops_the_server_from_starting() -> None:
+    """A memory ceiling too small for the in-memory copy: the server refuses to start, says
+    why and what to change, and leaves no worker or copy behind."""
+    config = ServerConfig(workers=1, in_memory=True, worker_memory_bytes=64 * 1024**2)
+    with pytest.raises(QueryResourceLimit) as raised:
+        ServerState.open(config)
+    assert "could not load the data into memory" in raised.value.message
+    assert "HRKG_WORKER_MEMORY" in raised.value.hint and "--in-memory" in raised.value.hint
+
+
 def test_allow_update_without_a_token_refuses_to_start() -> None:
     with pytest.raises(ValueError, match="needs an update token"):
         ServerConfig(allow_update=True, update_token=None)
@@ -334,12 +385,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_server() -> Iterator[str]:
+@pytest.fixture(scope="module", params=[[], ["--in-memory"]], ids=["disk", "in-memory"])
+def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     """`hrkg serve` in its own process on a free loopback port, as a user starts it."""
     port = _free_port()
     script = Path(sys.executable).with_name("hrkg")
-    process = subprocess.Popen([str(script), "serve", "--port", str(port)], stderr=subprocess.PIPE)
+    command = [str(script), "serve", "--port", str(port), *request.param]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -532,6 +532,14 @@ def serve(
         bool,
         typer.Option("--allow-update", help="Accept SPARQL updates carrying HRKG_UPDATE_TOKEN."),
     ] = False,
+    in_memory: Annotated[
+        bool,
+        typer.Option(
+            "--in-memory",
+            help="Query workers answer from an in-memory copy: about 3x faster, "
+            "a copy of the data per worker.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the SPARQL endpoint, the REST API, entity pages and the browser interface."""
     import uvicorn
@@ -543,6 +551,8 @@ def serve(
     if options.endpoint is not None:
         raise typer.BadParameter("`hrkg serve` serves the embedded store: drop --endpoint")
     overrides: dict[str, object] = {"allow_update": allow_update}
+    if in_memory:
+        overrides["in_memory"] = True
     if timeout is not None:
         overrides["timeout"] = timeout
     if max_rows is not None:

@@ -53,12 +53,17 @@ class ServerState:
             timeout=config.timeout,
             max_query_chars=loaded.settings.max_query_chars,
             memory_bytes=config.worker_memory_bytes or None,
+            in_memory=config.in_memory,
         )
         served = KnowledgeGraph(
             IsolatedStore(primary, runner, config.max_rows), loaded.catalog, loaded.settings
         )
         state = cls(served, primary, runner, config, _temporary=temporary)
-        runner.query("ASK { ?s ?p ?o }")  # warm the workers before the first request
+        try:
+            runner.query("ASK { ?s ?p ?o }")  # warm the workers before the first request
+        except BaseException:
+            state.close()  # a worker that cannot get the store: refuse to start, leave nothing
+            raise
         return state
 
     async def run_in_thread(self, function: Callable[..., T], *args, **kwargs) -> T:
