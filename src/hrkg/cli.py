@@ -536,7 +536,7 @@ def serve(
         bool,
         typer.Option(
             "--in-memory",
-            help="Query workers answer from an in-memory copy: about 3x faster, "
+            help="Query workers answer from an in-memory copy: 2-4x faster, "
             "a copy of the data per worker.",
         ),
     ] = False,

@@ -38,9 +38,9 @@ class ServerConfig:
     worker_memory_bytes: int = field(
         default_factory=lambda: _env_int("HRKG_WORKER_MEMORY", 2 * 1024**3)
     )
-    #: Whether each query worker answers from its own in-memory copy of the data, about three
-    #: times as fast as from disk, for a copy of the data per worker (``--in-memory``,
-    #: ``HRKG_WORKERS_IN_MEMORY``; off).
+    #: Whether each query worker answers from its own in-memory copy of the data, most
+    #: questions two to four times as fast as from disk, for a copy of the data per worker
+    #: (``--in-memory``, ``HRKG_WORKERS_IN_MEMORY``; off).
     in_memory: bool = field(default_factory=lambda: _env_flag("HRKG_WORKERS_IN_MEMORY"))
     #: Whether SPARQL updates are accepted at all (``--allow-update``).
     allow_update: bool = False
