@@ -10,9 +10,9 @@ machine. Answers travel back as pickled tables of RDF terms, capped at a row lim
 
 With ``in_memory`` each worker first reads that copy into an in-memory store, which
 answers most questions two to four times as fast (``benchmarks/server_workers.py``), at
-the cost of a copy of the data in every worker and a reload each
-time a worker is replaced. A worker says when it is ready; a query waits for that before
-its own deadline starts, so a slow load is never reported as a slow query.
+the cost of a copy of the data in every worker and a reload each time a worker is
+replaced. A worker says when it is ready; a query waits for that before its own deadline
+starts, so a slow load is never reported as a slow query.
 """
 
 from __future__ import annotations
@@ -353,8 +353,7 @@ class IsolatedStore:
 
 
 def isolate(kg: KnowledgeGraph, store_path: Path, *, timeout: float, max_rows: int,
-            workers: int = 2, memory_bytes: int | None = None,
-            in_memory: bool = False) -> KnowledgeGraph:  # fmt: skip
+            workers: int = 2, memory_bytes: int | None = None) -> KnowledgeGraph:  # fmt: skip
     """The same knowledge graph, its queries now run by killable workers over ``store_path``.
 
     ``kg`` must have been opened on that persistent store (``hrkg.open(..., store=path)``).
@@ -370,7 +369,6 @@ def isolate(kg: KnowledgeGraph, store_path: Path, *, timeout: float, max_rows: i
         timeout=timeout,
         max_query_chars=kg.settings.max_query_chars,
         memory_bytes=memory_bytes,
-        in_memory=in_memory,
     )
     runner.query("ASK { ?s ?p ?o }")  # start the workers before the first real query
     return KnowledgeGraph(IsolatedStore(primary, runner, max_rows), kg.catalog, kg.settings)
