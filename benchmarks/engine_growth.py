@@ -18,21 +18,22 @@ stdout.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import os
 import platform
 import statistics
-import time
 from importlib.metadata import version
 from pathlib import Path
 
 import generate
 import hrkg
+from run import timed_runs
 from validation import parse_size
 
 BENCHMARKS = Path(__file__).resolve().parent
+#: Seconds one reference query may run: a linear scan, far below this at 1M.
+QUERY_TIMEOUT = 120.0
 PREFIXES = (
     "PREFIX hr: <https://w3id.org/hrkg/def/>\n"
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -50,13 +51,8 @@ REFERENCES = {
 def measure(kg: hrkg.KnowledgeGraph, text: str, repeat: int) -> tuple[float, int]:
     """Median seconds of ``repeat`` runs (after one warm-up), and the rows answered."""
     rows = len(kg.store.query(text).rows)
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        started = time.perf_counter()
-        kg.store.query(text)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), rows
+    runs, _ = timed_runs(lambda: kg.store.query(text), repeat, math.inf, QUERY_TIMEOUT)
+    return statistics.median(runs), rows
 
 
 def run_scale(label: str, args: argparse.Namespace) -> dict:

@@ -68,7 +68,6 @@ from typing import Any, Protocol
 
 import rdflib
 
-import engine_growth
 import generate
 import hrkg
 from hrkg.content import ContentLayout
@@ -1094,6 +1093,8 @@ def targets_table(rows: list[tuple[str, str, str]]) -> list[str]:
 def store_growth_lines(folder: Path) -> list[str]:
     """What ``engine_growth.py`` measured of the store's own growth from 100k to 1M, if it
     ran: the exponent no question made of the same lookups can beat."""
+    import engine_growth  # here: engine_growth itself imports this module's timing helper
+
     path = folder / "engine_growth.json"
     if not path.is_file():
         return []
@@ -1386,7 +1387,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker(args)
     if args.report_only:
-        report(read_results(args.results), args.results)
+        results = read_results(args.results)
+        if not results:
+            raise SystemExit(
+                f"no <scale>.json results in {args.results}: run the benchmark first "
+                "(make bench), or point --results at a folder it wrote"
+            )
+        report(results, args.results)
         return 0
     scales = sorted(
         ((label.strip(), parse_size(label)) for label in args.scale.split(",")), key=lambda s: s[1]

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import statistics
 import time
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
 import generate
 from hrkg.server import ServerConfig
 from hrkg.server.state import ServerState
-from run import HrkgSide
+from run import HrkgSide, timed_runs
 from validation import parse_size
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -46,12 +48,10 @@ def measure(folder: Path, in_memory: bool, repeat: int) -> dict:
         side.kg = state.kg
         questions = {}
         for name, plan in side.plan().items():
-            times = []
-            for _ in range(repeat):
-                began = time.perf_counter()
-                rows = len(state.kg.store.query(plan["text"]).rows)
-                times.append(time.perf_counter() - began)
-            questions[name] = {"seconds": statistics.median(times), "rows": rows}
+            runs, answer = timed_runs(
+                partial(state.kg.store.query, plan["text"]), repeat, math.inf, config.timeout
+            )
+            questions[name] = {"seconds": statistics.median(runs), "rows": len(answer.rows)}
     finally:
         state.close()
     return {"ready_seconds": ready, "questions": questions}
