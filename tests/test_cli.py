@@ -66,6 +66,7 @@ def test_query_run_in_every_format(fmt: str) -> None:
         (["export", "--format", "yaml"], "is not one of"),
         (["export", "-o", "/proc/hrkg-cannot-write-here/x.ttl"], "cannot write"),
         (["--data-dir", "/nonexistent-hrkg-folder", "stats"], "incomplete"),
+        (["serve", "--queue-timeout", "0"], "queue timeout (HRKG_QUEUE_TIMEOUT) must be positive"),
     ],
 )
 def test_bad_usage_exits_2_with_a_message(args: list[str], message: str) -> None:

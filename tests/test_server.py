@@ -6,8 +6,10 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -374,9 +376,116 @@ def test_a_worker_that_cannot_load_the_data_stops_the_server_from_starting() -> 
     assert "HRKG_WORKER_MEMORY" in raised.value.hint and "--in-memory" in raised.value.hint
 
 
-def test_allow_update_without_a_token_refuses_to_start() -> None:
-    with pytest.raises(ValueError, match="needs an update token"):
-        ServerConfig(allow_update=True, update_token=None)
+@contextmanager
+def one_worker(queue_timeout: float) -> Iterator[ServerState]:
+    """A server with a single worker, so that one heavy query (3 s, then stopped) holds it."""
+    state = ServerState.open(ServerConfig(timeout=3.0, workers=1, queue_timeout=queue_timeout))
+    try:
+        yield state
+    finally:
+        state.close()
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Wait for a request in another thread to get somewhere; fail, never hang."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the requests never got there"
+        time.sleep(0.01)
+
+
+class Background:
+    """A request sent from its own thread, as a concurrent client sends it."""
+
+    def __init__(self, client: TestClient, path: str, **params: str) -> None:
+        self.response: httpx.Response | None = None
+        self.thread = threading.Thread(target=self._send, args=(client, path, params))
+        self.thread.start()
+
+    def _send(self, client: TestClient, path: str, params: dict[str, str]) -> None:
+        self.response = client.get(path, params=params)
+
+    def result(self) -> httpx.Response:
+        self.thread.join(timeout=60)
+        assert self.response is not None, "the request never came back"
+        return self.response
+
+
+ASK_PERSON = f"ASK {{ ?s a <{PERSON}> }}"
+
+
+def test_requests_that_find_every_worker_busy_are_refused_with_retry_after() -> None:
+    """With the only worker held by a heavy query, each way in (SPARQL, the REST API, an
+    entity page) answers 503 with Retry-After once its wait is over, and runs nothing;
+    afterwards the worker is back and answers."""
+    with one_worker(queue_timeout=0.2) as state:
+        client = TestClient(create_app(state))
+        heavy = Background(client, "/sparql", query=HEAVY)
+        eventually(lambda: state.runner.idle_workers() == 0)
+        for path, params in [
+            ("/sparql", {"query": ASK_PERSON}),
+            ("/api/queries/summary", {}),
+            ("/id/person/amadou-sanogo", {}),
+        ]:
+            busy = client.get(path, params=params)
+            assert busy.status_code == 503, (path, busy.text)
+            assert busy.headers["retry-after"] == "3"
+            assert "stayed busy for 0.2 s" in busy.text and "HRKG_QUEUE_TIMEOUT" in busy.text
+        assert state.runner.waiting() == {}
+        assert heavy.result().status_code == 503 and "more than 3 s" in heavy.result().text
+        after = client.get("/sparql", params={"query": ASK_PERSON})
+        assert after.status_code == 200 and after.json()["boolean"] is True
+
+
+def test_waiting_queries_take_turns_by_client_address() -> None:
+    """Queries wait for the worker keyed by the client's address, in turn order, and all
+    are answered once it is free."""
+    with one_worker(queue_timeout=60) as state:
+        app = create_app(state)
+        flood = TestClient(app, client=("192.0.2.1", 50000))
+        other = TestClient(app, client=("192.0.2.2", 50000))
+        heavy = Background(flood, "/sparql", query=HEAVY)
+        eventually(lambda: state.runner.idle_workers() == 0)
+        waiting: list[Background] = []
+        for client in (flood, flood, other):
+            waiting.append(Background(client, "/sparql", query=ASK_PERSON))
+            queued = len(waiting)
+            eventually(lambda queued=queued: sum(state.runner.waiting().values()) == queued)
+        assert list(state.runner.waiting().items()) == [("192.0.2.1", 2), ("192.0.2.2", 1)]
+        assert heavy.result().status_code == 503
+        for request in waiting:
+            assert request.result().status_code == 200 and request.result().json()["boolean"]
+        assert state.runner.waiting() == {}
+
+
+@pytest.mark.parametrize(
+    ("settings", "environment", "message"),
+    [
+        ({"allow_update": True, "update_token": None}, {}, "needs an update token"),
+        ({"timeout": 0}, {}, "timeout and the row limit must be positive"),
+        ({"max_rows": 0}, {}, "timeout and the row limit must be positive"),
+        ({"queue_timeout": 0}, {}, "queue timeout .HRKG_QUEUE_TIMEOUT. must be positive"),
+        ({}, {"HRKG_QUEUE_TIMEOUT": "-1"}, "queue timeout .HRKG_QUEUE_TIMEOUT. must be positive"),
+    ],
+    ids=["update-without-token", "timeout", "max-rows", "queue-timeout", "queue-timeout-env"],
+)
+def test_bad_settings_refuse_to_start(
+    settings: dict, environment: dict, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        ServerConfig(**settings)
+
+
+def test_the_queue_timeout_defaults_to_three_times_the_query_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HRKG_QUEUE_TIMEOUT", raising=False)
+    assert ServerConfig(timeout=7.0).worker_wait == 21.0
+    assert ServerConfig(timeout=7.0, queue_timeout=2.5).worker_wait == 2.5
+    monkeypatch.setenv("HRKG_QUEUE_TIMEOUT", "4")
+    assert ServerConfig(timeout=7.0).worker_wait == 4.0
 
 
 def _free_port() -> int:

@@ -525,6 +525,14 @@ def serve(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Seconds a query may run (default 10).")
     ] = None,
+    queue_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--queue-timeout",
+            help="Seconds a query may wait for a free worker before a 503 "
+            "(default: three times the --timeout).",
+        ),
+    ] = None,
     max_rows: Annotated[
         int | None, typer.Option("--max-rows", help="Rows an answer may hold (default 10 000).")
     ] = None,
@@ -555,6 +563,8 @@ def serve(
         overrides["in_memory"] = True
     if timeout is not None:
         overrides["timeout"] = timeout
+    if queue_timeout is not None:
+        overrides["queue_timeout"] = queue_timeout
     if max_rows is not None:
         overrides["max_rows"] = max_rows
     try:

@@ -62,5 +62,17 @@ class QueryResourceLimit(QueryError):
     """The query needed more memory than a query may use and was stopped (HTTP 503)."""
 
 
+class QueryBusy(QueryError):
+    """Every query worker stayed busy for as long as a query may wait (HTTP 503).
+
+    Nothing was run; ``retry_after`` is how many seconds a client should wait before
+    asking again (the ``Retry-After`` header).
+    """
+
+    def __init__(self, what: str, *, hint: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(what, hint=hint)
+        self.retry_after = retry_after
+
+
 class ExportError(HrkgError):
     """An export was asked in a way that cannot be honoured (unknown format or graph)."""

@@ -13,26 +13,34 @@ answers most questions two to four times as fast (``benchmarks/server_workers.py
 the cost of a copy of the data in every worker and a reload each time a worker is
 replaced. A worker says when it is ready; a query waits for that before its own deadline
 starts, so a slow load is never reported as a slow query.
+
+When every worker is busy, queries wait their turn in a :class:`~hrkg.fair_queue.FairQueue`
+keyed by :data:`ASKER` (the server sets it to the client's address per request): a freed
+worker goes to the waiting client with the fewest queries running, so one client's pile
+of slow queries does not hold up everyone else's. A query that waits past
+``queue_timeout`` is refused as :class:`~hrkg.errors.QueryBusy` without being run.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
-import queue
 import resource
 import shutil
 import tempfile
 import threading
 import weakref
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from hrkg.errors import QueryError, QueryResourceLimit, QueryTimeout
+from hrkg.errors import QueryBusy, QueryError, QueryResourceLimit, QueryTimeout
+from hrkg.fair_queue import Busy, FairQueue
 from hrkg.knowledge_graph import KnowledgeGraph
 from hrkg.store import OxigraphStore, QueryOutcome
 
@@ -44,6 +52,12 @@ class Job:
     named_graphs: tuple[str, ...] | None
     row_limit: int | None
 
+
+#: Who is asking, for taking turns at the workers: the server sets the client's address for
+#: each request; queries from one program all share the empty name.
+ASKER: ContextVar[str] = ContextVar("hrkg_asker", default="")
+#: The asker :meth:`IsolatedQueryRunner.close` takes the workers back as, ahead of queries.
+_CLOSING = "(closing)"
 
 #: What a worker sends once it has opened (or loaded) the store and takes jobs.
 READY = "ready"
@@ -197,8 +211,9 @@ class IsolatedQueryRunner:
 
     The workers read a :class:`ReaderCopy` of ``primary`` taken when the pool starts: they
     do not see later writes to ``primary`` until :meth:`restart` (after :meth:`close`)
-    takes a fresh copy. Thread-safe: each call borrows an idle worker (waiting for one
-    when all are busy).
+    takes a fresh copy. Thread-safe: each call borrows an idle worker, or waits for one
+    in its asker's turn (:data:`ASKER`) for at most ``queue_timeout`` seconds (None: as
+    long as it takes).
     """
 
     def __init__(
@@ -210,12 +225,14 @@ class IsolatedQueryRunner:
         max_query_chars: int = 100_000,
         memory_bytes: int | None = None,
         in_memory: bool = False,
+        queue_timeout: float | None = None,
     ) -> None:
         self.primary = primary
         self.timeout = timeout
+        self.queue_timeout = queue_timeout
         self._settings = (max_query_chars, memory_bytes, in_memory)
         self._context = multiprocessing.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: FairQueue[_Worker] = FairQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._workers = workers
@@ -251,7 +268,8 @@ class IsolatedQueryRunner:
             tuple(named_graphs) if named_graphs is not None else None,
             row_limit,
         )
-        worker = self._idle.get()
+        asker = ASKER.get()
+        worker = self._borrow(asker)
         if not worker.process.is_alive() and worker.ready:  # it died idle: replace it first
             worker.kill()
             worker = self._spawn()
@@ -280,10 +298,32 @@ class IsolatedQueryRunner:
                 hint="a query over the worker memory limit (HRKG_WORKER_MEMORY) ends this way",
             ) from None
         finally:
-            self._idle.put(worker)
+            self._idle.put(worker, returned_by=asker)
         if isinstance(answer, QueryError):
             raise answer
         return answer
+
+    def _borrow(self, asker: str) -> _Worker:
+        """An idle worker, or the next one freed in this asker's turn; QueryBusy if none
+        comes free within ``queue_timeout``."""
+        try:
+            return self._idle.get(asker, self.queue_timeout)
+        except Busy:
+            raise QueryBusy(
+                f"every query worker ({self._workers}) stayed busy for "
+                f"{self.queue_timeout:g} s, so the query was not run",
+                hint="try again shortly; whoever runs the server can add workers "
+                "(HRKG_QUERY_WORKERS) or let queries wait longer (HRKG_QUEUE_TIMEOUT)",
+                retry_after=max(1, math.ceil(self.timeout)),
+            ) from None
+
+    def idle_workers(self) -> int:
+        """How many workers are free for a query now."""
+        return self._idle.idle()
+
+    def waiting(self) -> dict[str, int]:
+        """The queries waiting for a worker, counted by asker, in turn order."""
+        return self._idle.waiting()
 
     def close(self) -> None:
         """Stop every worker, waiting for busy ones to come back first; remove the copy."""
@@ -292,7 +332,7 @@ class IsolatedQueryRunner:
                 return
             self._closed = True
             for _ in range(self._workers):
-                self._idle.get().kill()
+                self._idle.get(_CLOSING, ahead=True).kill()
             self._copy.remove()
 
     def restart(self) -> None:

@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from hrkg.query_runner import ASKER
 from hrkg.server.linked_data import entity, graph_store
 from hrkg.server.rest_api import list_queries, openapi, run_query
 from hrkg.server.sparql_protocol import sparql_endpoint
@@ -75,6 +76,27 @@ class RequestGuard:
         return None
 
 
+class TurnsByClient:
+    """Tags each request with its client's address (:data:`~hrkg.query_runner.ASKER`).
+
+    Queries waiting for a worker then take turns by client rather than by arrival, so a
+    client with many slow queries does not hold up one with a quick question. Behind a
+    reverse proxy the address is the proxy's unless it sends ``X-Forwarded-For`` and is
+    trusted (uvicorn trusts 127.0.0.1; ``FORWARDED_ALLOW_IPS`` sets others).
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        client = scope.get("client")
+        token = ASKER.set(client[0] if client else "")
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            ASKER.reset(token)
+
+
 def create_app(state: ServerState) -> Starlette:
     """The application over an opened state (the CLI opens it; tests open their own)."""
     routes = [
@@ -95,6 +117,7 @@ def create_app(state: ServerState) -> Starlette:
         )
     middleware = [
         Middleware(RequestGuard),
+        Middleware(TurnsByClient),
         Middleware(
             CORSMiddleware,
             allow_origins=list(state.config.cors_origins),

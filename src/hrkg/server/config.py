@@ -16,6 +16,11 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_optional_float(name: str) -> float | None:
+    raw = os.environ.get(name)
+    return float(raw) if raw else None
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -26,6 +31,13 @@ class ServerConfig:
 
     #: Seconds a query may run before it is stopped with 503 (``HRKG_QUERY_TIMEOUT``, 10).
     timeout: float = field(default_factory=lambda: _env_float("HRKG_QUERY_TIMEOUT", 10.0))
+    #: Seconds a query may wait for a free worker before it is refused with 503 and
+    #: Retry-After (``HRKG_QUEUE_TIMEOUT``; None: three times the query timeout, time for a
+    #: busy worker to finish or be stopped and replaced). Waiting queries take turns by
+    #: client address, so one client cannot hold up the others.
+    queue_timeout: float | None = field(
+        default_factory=lambda: _env_optional_float("HRKG_QUEUE_TIMEOUT")
+    )
     #: Rows an answer may hold; more are cut and a header says so (``HRKG_MAX_ROWS``, 10 000).
     max_rows: int = field(default_factory=lambda: _env_int("HRKG_MAX_ROWS", 10_000))
     #: Largest request body accepted, in bytes (``HRKG_MAX_BODY_BYTES``, 1 MiB).
@@ -57,3 +69,12 @@ class ServerConfig:
             )
         if self.timeout <= 0 or self.max_rows <= 0:
             raise ValueError("the query timeout and the row limit must be positive")
+        if self.queue_timeout is not None and self.queue_timeout <= 0:
+            raise ValueError("the queue timeout (HRKG_QUEUE_TIMEOUT) must be positive")
+
+    @property
+    def worker_wait(self) -> float:
+        """Seconds a query may wait for a worker: the queue timeout, else three times the
+        query timeout (a worker stopped at the time limit is replaced, and the new one
+        opens the store, before it takes the next query)."""
+        return 3 * self.timeout if self.queue_timeout is None else self.queue_timeout

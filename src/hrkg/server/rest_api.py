@@ -131,7 +131,10 @@ def openapi_document(state: ServerState) -> dict:
                         "content": {media: {} for media in API_MEDIA.values()},
                     },
                     "400": {"description": "A parameter is missing, unknown or invalid"},
-                    "503": {"description": "The query ran past the time limit"},
+                    "503": {
+                        "description": "The query ran past the time limit, or was not run "
+                        "because every worker stayed busy (then Retry-After says when to retry)"
+                    },
                 },
             }
         }

@@ -4,7 +4,8 @@ Queries arrive by GET (``?query=``), by POST form (``query=``) or by POST with
 ``application/sparql-query``; ``default-graph-uri`` and ``named-graph-uri`` choose the
 dataset. Answers are negotiated by ``Accept``. Status codes: 400 malformed, 403 refused
 (update without permission, SERVICE), 406 no acceptable format, 413 too large, 503 timed
-out (never a truncated 200). A capped answer carries ``HRKG-Results-Truncated``. With no
+out (never a truncated 200) or not run because every worker stayed busy (with
+``Retry-After``). A capped answer carries ``HRKG-Results-Truncated``. With no
 query, the endpoint describes itself (SPARQL 1.1 Service Description).
 """
 
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from hrkg.errors import (
+    QueryBusy,
     QueryError,
     QueryRefused,
     QueryResourceLimit,
@@ -54,12 +56,14 @@ STATUS = {
     QueryTooLarge: 413,
     QueryTimeout: 503,
     QueryResourceLimit: 503,
+    QueryBusy: 503,
 }
 
 
 def error_response(error: QueryError) -> Response:
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
-    return PlainTextResponse(error.message + "\n", status_code=status)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, QueryBusy) else None
+    return PlainTextResponse(error.message + "\n", status_code=status, headers=headers)
 
 
 async def _read_request(

@@ -54,6 +54,7 @@ class ServerState:
             max_query_chars=loaded.settings.max_query_chars,
             memory_bytes=config.worker_memory_bytes or None,
             in_memory=config.in_memory,
+            queue_timeout=config.worker_wait,
         )
         served = KnowledgeGraph(
             IsolatedStore(primary, runner, config.max_rows), loaded.catalog, loaded.settings
