@@ -377,9 +377,10 @@ def test_a_worker_that_cannot_load_the_data_stops_the_server_from_starting() -> 
 
 
 @contextmanager
-def one_worker(queue_timeout: float) -> Iterator[ServerState]:
+def one_worker(queue_timeout: float, **settings: int) -> Iterator[ServerState]:
     """A server with a single worker, so that one heavy query (3 s, then stopped) holds it."""
-    state = ServerState.open(ServerConfig(timeout=3.0, workers=1, queue_timeout=queue_timeout))
+    config = ServerConfig(timeout=3.0, workers=1, queue_timeout=queue_timeout, **settings)
+    state = ServerState.open(config)
     try:
         yield state
     finally:
@@ -466,8 +467,16 @@ def test_waiting_queries_take_turns_by_client_address() -> None:
         ({"max_rows": 0}, {}, "timeout and the row limit must be positive"),
         ({"queue_timeout": 0}, {}, "queue timeout .HRKG_QUEUE_TIMEOUT. must be positive"),
         ({}, {"HRKG_QUEUE_TIMEOUT": "-1"}, "queue timeout .HRKG_QUEUE_TIMEOUT. must be positive"),
+        ({"client_concurrency": 0}, {}, "per client .HRKG_CLIENT_CONCURRENCY. must be 1 or more"),
     ],
-    ids=["update-without-token", "timeout", "max-rows", "queue-timeout", "queue-timeout-env"],
+    ids=[
+        "update-without-token",
+        "timeout",
+        "max-rows",
+        "queue-timeout",
+        "queue-timeout-env",
+        "client-concurrency",
+    ],
 )
 def test_bad_settings_refuse_to_start(
     settings: dict, environment: dict, message: str, monkeypatch: pytest.MonkeyPatch
@@ -486,6 +495,40 @@ def test_the_queue_timeout_defaults_to_three_times_the_query_timeout(
     assert ServerConfig(timeout=7.0, queue_timeout=2.5).worker_wait == 2.5
     monkeypatch.setenv("HRKG_QUEUE_TIMEOUT", "4")
     assert ServerConfig(timeout=7.0).worker_wait == 4.0
+
+
+def test_a_client_over_its_share_of_requests_gets_429() -> None:
+    """One request in flight per client: the same client's second gets 429 with
+    Retry-After at once, while another client's request is taken and answered."""
+    with one_worker(queue_timeout=60, client_concurrency=1) as state:
+        app = create_app(state)
+        busy_client = TestClient(app, client=("192.0.2.1", 50000))
+        other = TestClient(app, client=("192.0.2.2", 50000))
+        heavy = Background(busy_client, "/sparql", query=HEAVY)
+        eventually(lambda: state.runner.idle_workers() == 0)
+        refused = busy_client.get("/sparql", params={"query": ASK_PERSON})
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        assert "at most 1 in flight" in refused.text and "HRKG_CLIENT_CONCURRENCY" in refused.text
+        taken = Background(other, "/sparql", query=ASK_PERSON)
+        assert heavy.result().status_code == 503
+        assert taken.result().status_code == 200
+        again = busy_client.get("/sparql", params={"query": ASK_PERSON})
+        assert again.status_code == 200, "the count went down when the answer went out"
+
+
+def test_more_waiting_queries_than_default_threads_all_reach_the_queue() -> None:
+    """45 queries from one client wait for the one worker at once: each holds a thread,
+    more than anyio's default 40, so no other client queues behind them for a thread."""
+    with (
+        one_worker(queue_timeout=60, client_concurrency=64) as state,
+        TestClient(create_app(state)) as client,
+    ):
+        heavy = Background(client, "/sparql", query=HEAVY)
+        eventually(lambda: state.runner.idle_workers() == 0)
+        waiting = [Background(client, "/sparql", query=ASK_PERSON) for _ in range(45)]
+        eventually(lambda: sum(state.runner.waiting().values()) == 45)
+        assert heavy.result().status_code == 503
+        assert [request.result().status_code for request in waiting] == [200] * 45
 
 
 def _free_port() -> int:

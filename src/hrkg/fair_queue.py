@@ -27,10 +27,12 @@ class Busy(Exception):
 
 @dataclass(eq=False)
 class _Ticket(Generic[T]):
-    """One waiting call: ``item`` is set when it is served."""
+    """One waiting call: ``item`` is set when it is served, and only this call is woken
+    (waking every waiting thread at each hand-over costs throughput under load)."""
 
     asker: str
     ahead: bool
+    wakeup: threading.Condition
     item: T | None = None
     served: bool = False
 
@@ -43,7 +45,7 @@ class FairQueue(Generic[T]):
     """
 
     def __init__(self) -> None:
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
         self._idle: deque[T] = deque()
         #: The askers with calls waiting, in turn order (a dict keeps insertion order),
         #: each with its calls oldest first.
@@ -59,7 +61,7 @@ class FairQueue(Generic[T]):
         It goes to the first call waiting ahead, else to the waiting asker holding the
         fewest (the next in turn among equals), else it stays idle.
         """
-        with self._condition:
+        with self._lock:
             if returned_by is not None:
                 self._held[returned_by] -= 1
                 if self._held[returned_by] <= 0:
@@ -79,7 +81,7 @@ class FairQueue(Generic[T]):
         if not ticket.ahead:
             self._held[ticket.asker] += 1
         ticket.item, ticket.served = item, True
-        self._condition.notify_all()
+        ticket.wakeup.notify()
 
     def get(self, asker: str = "", timeout: float | None = None, *, ahead: bool = False) -> T:
         """An idle thing, or the next one freed when this call's turn comes.
@@ -89,11 +91,12 @@ class FairQueue(Generic[T]):
         ``ahead`` call goes before every asker's turn and is not counted as held (it is
         for taking things out of service, never to be put back under that asker).
         """
-        with self._condition:
-            ticket: _Ticket[T] = _Ticket(asker, ahead)
+        with self._lock:
             if self._idle:  # nothing idle is ever left while calls wait (see put)
-                self._serve(ticket, self._idle.popleft())
-                return ticket.item  # type: ignore[return-value]
+                if not ahead:
+                    self._held[asker] += 1
+                return self._idle.popleft()
+            ticket: _Ticket[T] = _Ticket(asker, ahead, threading.Condition(self._lock))
             if ahead:
                 self._ahead.append(ticket)
             else:
@@ -104,7 +107,7 @@ class FairQueue(Generic[T]):
                 if remaining is not None and remaining <= 0:
                     self._withdraw(ticket)
                     raise Busy(f"nothing came free within {timeout:g} s")
-                self._condition.wait(remaining)
+                ticket.wakeup.wait(remaining)
             return ticket.item  # type: ignore[return-value]
 
     def _withdraw(self, ticket: _Ticket[T]) -> None:
@@ -118,18 +121,18 @@ class FairQueue(Generic[T]):
 
     def idle(self) -> int:
         """How many things are idle (none while any call waits)."""
-        with self._condition:
+        with self._lock:
             return len(self._idle)
 
     def held(self) -> dict[str, int]:
         """How many things each asker holds now."""
-        with self._condition:
+        with self._lock:
             return dict(self._held)
 
     def waiting(self) -> dict[str, int]:
         """How many calls each asker has waiting, in the order they will be considered:
         the askers of calls ahead, then the others in turn order."""
-        with self._condition:
+        with self._lock:
             counts = Counter(ticket.asker for ticket in self._ahead)
             for asker, tickets in self._waiting.items():
                 counts[asker] += len(tickets)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -76,25 +80,60 @@ class RequestGuard:
         return None
 
 
+#: Threads for blocking work (a query waiting for its worker holds one). anyio's default of
+#: 40 would let one client's 40 waiting queries keep every other request from reaching
+#: the queue where clients take turns; waiting threads cost little.
+REQUEST_THREADS = 256
+
+
 class TurnsByClient:
-    """Tags each request with its client's address (:data:`~hrkg.query_runner.ASKER`).
+    """Tags each request with its client's address (:data:`~hrkg.query_runner.ASKER`),
+    and caps the requests one address may have in flight (429 with Retry-After past it).
 
     Queries waiting for a worker then take turns by client rather than by arrival, so a
-    client with many slow queries does not hold up one with a quick question. Behind a
-    reverse proxy the address is the proxy's unless it sends ``X-Forwarded-For`` and is
-    trusted (uvicorn trusts 127.0.0.1; ``FORWARDED_ALLOW_IPS`` sets others).
+    client with many slow queries does not hold up one with a quick question, and one
+    client cannot take every thread. Behind a reverse proxy the address is the proxy's
+    unless it sends ``X-Forwarded-For`` and is trusted (uvicorn trusts 127.0.0.1;
+    ``FORWARDED_ALLOW_IPS`` sets others).
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, limit: int) -> None:
         self.app = app
+        self.limit = limit
+        #: Requests in flight by address (the event loop is one thread: no lock needed).
+        self.in_flight: Counter[str] = Counter()
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         client = scope.get("client")
-        token = ASKER.set(client[0] if client else "")
+        address = client[0] if client else ""
+        if self.in_flight[address] >= self.limit:
+            refusal = PlainTextResponse(
+                f"too many requests at once from {address} (at most {self.limit} in flight)\n"
+                "  hint: wait for answers before sending more; whoever runs the server can "
+                "raise HRKG_CLIENT_CONCURRENCY\n",
+                status_code=429,
+                headers={"Retry-After": "1"},
+            )
+            await refusal(scope, receive, send)
+            return
+        self.in_flight[address] += 1
+        token = ASKER.set(address)
         try:
             await self.app(scope, receive, send)
         finally:
             ASKER.reset(token)
+            self.in_flight[address] -= 1
+            if not self.in_flight[address]:
+                del self.in_flight[address]
+
+
+@asynccontextmanager
+async def _enough_threads(app: Starlette) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
 
 
 def create_app(state: ServerState) -> Starlette:
@@ -117,15 +156,16 @@ def create_app(state: ServerState) -> Starlette:
         )
     middleware = [
         Middleware(RequestGuard),
-        Middleware(TurnsByClient),
         Middleware(
             CORSMiddleware,
             allow_origins=list(state.config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=["HRKG-Results-Truncated"],
+            expose_headers=["HRKG-Results-Truncated", "Retry-After"],
         ),
+        # Inside CORS, so that a browser on another origin can read a 429 too.
+        Middleware(TurnsByClient, limit=state.config.client_concurrency),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_enough_threads)
     app.state.hrkg = state
     return app

@@ -38,6 +38,9 @@ class ServerConfig:
     queue_timeout: float | None = field(
         default_factory=lambda: _env_optional_float("HRKG_QUEUE_TIMEOUT")
     )
+    #: Requests one client (address) may have in flight; more get 429 with Retry-After
+    #: (``HRKG_CLIENT_CONCURRENCY``, 32).
+    client_concurrency: int = field(default_factory=lambda: _env_int("HRKG_CLIENT_CONCURRENCY", 32))
     #: Rows an answer may hold; more are cut and a header says so (``HRKG_MAX_ROWS``, 10 000).
     max_rows: int = field(default_factory=lambda: _env_int("HRKG_MAX_ROWS", 10_000))
     #: Largest request body accepted, in bytes (``HRKG_MAX_BODY_BYTES``, 1 MiB).
@@ -69,6 +72,8 @@ class ServerConfig:
             )
         if self.timeout <= 0 or self.max_rows <= 0:
             raise ValueError("the query timeout and the row limit must be positive")
+        if self.client_concurrency < 1:
+            raise ValueError("the requests per client (HRKG_CLIENT_CONCURRENCY) must be 1 or more")
         if self.queue_timeout is not None and self.queue_timeout <= 0:
             raise ValueError("the queue timeout (HRKG_QUEUE_TIMEOUT) must be positive")
 
