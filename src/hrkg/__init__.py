@@ -11,9 +11,10 @@ The public API::
 
 __version__ = "0.1.0"
 
+from hrkg.catalog import Page
 from hrkg.errors import HrkgError
 from hrkg.knowledge_graph import KnowledgeGraph, Stats
 from hrkg.knowledge_graph import open_knowledge_graph as open
 from hrkg.results import Table
 
-__all__ = ["HrkgError", "KnowledgeGraph", "Stats", "Table", "__version__", "open"]
+__all__ = ["HrkgError", "KnowledgeGraph", "Page", "Stats", "Table", "__version__", "open"]

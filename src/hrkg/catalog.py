@@ -20,6 +20,11 @@ FILTERs are evaluated.) Every parameter must also be projected by the SELECT cla
 which some servers (Virtuoso) require of bound variables; the columns of parameters are
 dropped from the answer.
 
+A question's answer can be read a page at a time (:class:`Page`, ``LIMIT``/``OFFSET``
+appended to the text, in the question's own ORDER BY), which is how the REST API and the
+command line hand over answers longer than a server's row cap. ``format``, ``limit`` and
+``offset`` are therefore no parameter names.
+
 A malformed header, an undeclared parameter or a declared parameter the query never uses
 fails loudly, at load time, with the file and the reason.
 """
@@ -39,7 +44,7 @@ from pyoxigraph import Literal, NamedNode
 from hrkg.errors import ParameterError, QueryDefinitionError, UnknownQueryError
 from hrkg.namespaces import expand_curie
 from hrkg.settings import DEFAULT_BASE_IRI
-from hrkg.sparql_text import parameter_block, strip_comments, where_group_start
+from hrkg.sparql_text import keywords, parameter_block, strip_comments, where_group_start
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAMETER_TYPES = ("iri", "string", "langstring", "date", "integer")
@@ -47,6 +52,10 @@ HEADER_KEYS = {"summary", "description", "tags", "parameters", "requires-one-of"
 PARAMETER_KEYS = {"type", "description", "default", "allowed", "required", "minimum", "maximum"}
 #: Longest string a parameter accepts; longer values are refused, never truncated.
 MAX_PARAMETER_CHARS = 1000
+#: Names the REST API and the command line use beside a question's own parameters.
+RESERVED_PARAMETERS = ("format", "limit", "offset")
+#: Largest page size or offset accepted (far past any answer; keeps the number sane).
+MAX_PAGE_NUMBER = 10**9
 
 Term = NamedNode | Literal
 
@@ -167,6 +176,47 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Page:
+    """A slice of an answer in the question's own order: at most ``limit`` rows (None: all)
+    after skipping ``offset``. Pages are stable while the data does not change."""
+
+    limit: int | None = None
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, limit: object = None, offset: object = None) -> Page:
+        """From text or numbers (a URL's query string, command-line options); a missing
+        value is the default, a bad one a :class:`ParameterError` naming it."""
+        return cls(_page_number("limit", limit, 1), _page_number("offset", offset, 0) or 0)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.limit is None and self.offset == 0
+
+    def clauses(self) -> str:
+        """The solution modifiers to append to a query that has none of its own."""
+        limit = "" if self.limit is None else f"\nLIMIT {self.limit}"
+        return limit + (f"\nOFFSET {self.offset}" if self.offset else "")
+
+
+def _page_number(name: str, value: object, minimum: int) -> int | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,10}", text):
+        number = None
+    else:
+        number = int(text)
+    if number is None or not minimum <= number <= MAX_PAGE_NUMBER:
+        raise ParameterError(
+            f"{value!r} is not a whole number from {minimum} to {MAX_PAGE_NUMBER:,}",
+            where=f"page {name}",
+            hint="limit is how many rows a page holds, offset how many rows come before it",
+        )
+    return number
+
+
+@dataclass(frozen=True)
 class StoredQuery:
     """One stored question: its documentation, typed parameters and SPARQL text."""
 
@@ -181,6 +231,8 @@ class StoredQuery:
     example: Mapping[str, str] = field(default_factory=dict)
     #: Where the bound values go, found once when the file is read.
     binding_site: BindingSite | None = None
+    #: Whether the text has no LIMIT or OFFSET of its own, so that pages can be appended.
+    pageable: bool = True
 
     @property
     def is_check(self) -> bool:
@@ -219,8 +271,26 @@ class StoredQuery:
             )
         return bound
 
-    def sparql(self, bindings: Mapping[str, Term], base_iri: str = DEFAULT_BASE_IRI) -> str:
-        """The query text, re-based, with the bound terms in a VALUES block."""
+    def sparql(
+        self,
+        bindings: Mapping[str, Term],
+        base_iri: str = DEFAULT_BASE_IRI,
+        page: Page | None = None,
+    ) -> str:
+        """The query text, re-based, with the bound terms in a VALUES block; one page of
+        the answer if ``page`` says so."""
+        text = self._bound_text(bindings, base_iri)
+        if page is None or page.is_whole:
+            return text
+        if not self.pageable:
+            raise ParameterError(
+                "this question has a LIMIT or OFFSET of its own, so it cannot be paged",
+                where=f"query {self.name!r}",
+                hint="run it without limit and offset",
+            )
+        return text + page.clauses()
+
+    def _bound_text(self, bindings: Mapping[str, Term], base_iri: str) -> str:
 
         def rebased(text: str) -> str:
             if base_iri == DEFAULT_BASE_IRI:
@@ -290,6 +360,12 @@ def _parse_parameter(path: Path, name: str, spec: object) -> Parameter:
     where = f"{path}: parameter {name!r}"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
         raise QueryDefinitionError("a parameter name must be a SPARQL variable name", where=where)
+    if name in RESERVED_PARAMETERS:
+        raise QueryDefinitionError(
+            f"{', '.join(RESERVED_PARAMETERS)} are reserved for the answer's format and pages",
+            where=where,
+            hint="give the parameter another name",
+        )
     if not isinstance(spec, dict):
         raise QueryDefinitionError(
             "a parameter must be a mapping with type and description", where=where
@@ -411,6 +487,7 @@ def load_query(path: Path, name: str) -> StoredQuery:
         requires_one_of=requires_one_of,
         example={str(k): str(v) for k, v in (header.get("example") or {}).items()},
         binding_site=site,
+        pageable=not {"LIMIT", "OFFSET"} & keywords(body),
     )
 
 

@@ -285,13 +285,22 @@ def query_run(
         typer.Option("--param", "-p", help="A parameter as name=value (repeatable)."),
     ] = None,
     fmt: FormatOption = "table",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many rows (a page).")
+    ] = None,
+    offset: Annotated[
+        int | None, typer.Option("--offset", help="Skip this many rows first.")
+    ] = None,
 ) -> None:
-    """Run a stored question and print its table."""
+    """Run a stored question and print its table (or one page of it)."""
+    from hrkg.catalog import Page
+
     _check_format(fmt)
     params = _parse_params(param or [])
+    page = Page.parse(limit, offset)
     graph = _graph(ctx)
     stored = graph.catalog.get(name)
-    table = graph.run(stored, params)
+    table = graph.run(stored, params, page)
     _print_table(table, fmt, graph)
     if stored.is_check and len(table):
         stderr.print(f"check {name} found {len(table)} problem(s)", style="red")

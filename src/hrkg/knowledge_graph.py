@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode
 
-from hrkg.catalog import Catalog, StoredQuery
+from hrkg.catalog import Catalog, Page, StoredQuery
 from hrkg.content import ContentLayout
 from hrkg.errors import QueryError
 from hrkg.export import export_dataset
@@ -72,8 +72,17 @@ class KnowledgeGraph:
             if callable(cleanup):
                 cleanup()
 
-    def query(self, name: str, /, **params: object) -> Table:
-        """Run the stored question ``name`` with typed parameters; returns its table.
+    def query(
+        self,
+        name: str,
+        /,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        **params: object,
+    ) -> Table:
+        """Run the stored question ``name`` with typed parameters; returns its table, or
+        the page of it that ``limit`` and ``offset`` choose (in the question's order).
 
         A parameter whose name is a Python keyword takes a trailing underscore:
         ``kg.query("timeline", from_="2012")``.
@@ -83,13 +92,17 @@ class KnowledgeGraph:
             key[:-1] if key.endswith("_") and key[:-1] in stored.parameters else key: value
             for key, value in params.items()
         }
-        return self.run(stored, named)
+        return self.run(stored, named, Page.parse(limit, offset))
 
-    def run(self, stored: StoredQuery, params: Mapping[str, object]) -> Table:
-        """Run a stored query; the bound parameters' columns are left out of the answer."""
+    def run(
+        self, stored: StoredQuery, params: Mapping[str, object], page: Page | None = None
+    ) -> Table:
+        """Run a stored query (one page of its answer, if ``page`` is given); the bound
+        parameters' columns are left out of the answer."""
         bindings = stored.bind(params, self.settings.base_iri)
         answer = self.store.query(
-            stored.sparql(bindings, self.settings.base_iri), row_limit=self.settings.max_result_rows
+            stored.sparql(bindings, self.settings.base_iri, page),
+            row_limit=self.settings.max_result_rows,
         )
         if not isinstance(answer, Table):
             raise QueryError(

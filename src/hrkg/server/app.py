@@ -161,7 +161,7 @@ def create_app(state: ServerState) -> Starlette:
             allow_origins=list(state.config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=["HRKG-Results-Truncated", "Retry-After"],
+            expose_headers=["HRKG-Results-Truncated", "Retry-After", "Link"],
         ),
         # Inside CORS, so that a browser on another origin can read a 429 too.
         Middleware(TurnsByClient, limit=state.config.client_concurrency),

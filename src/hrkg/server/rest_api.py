@@ -2,16 +2,19 @@
 
 ``GET /api/queries`` lists them with their parameters; ``GET /api/queries/{name}?p=v``
 runs one and answers SPARQL JSON (default) or CSV (``Accept: text/csv`` or ``?format=csv``).
-A bad parameter gets 400 with the reason; an unknown question 404.
+``limit`` and ``offset`` choose a page of the answer; when more rows may follow (a full page,
+or an answer cut at the server's row cap) a ``Link: <…>; rel="next"`` header gives the URL
+of the next page. A bad parameter gets 400 with the reason; an unknown question 404.
 """
 
 from __future__ import annotations
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from hrkg import __version__
-from hrkg.catalog import StoredQuery
+from hrkg.catalog import MAX_PAGE_NUMBER, RESERVED_PARAMETERS, Page, StoredQuery
 from hrkg.errors import ParameterError, QueryError, UnknownQueryError
 from hrkg.results import render
 from hrkg.server.negotiation import choose
@@ -63,7 +66,11 @@ async def list_queries(request: Request) -> Response:
 async def run_query(request: Request) -> Response:
     state: ServerState = request.app.state.hrkg
     name = request.path_params["name"]
-    params = {key: value for key, value in request.query_params.multi_items() if key != "format"}
+    params = {
+        key: value
+        for key, value in request.query_params.multi_items()
+        if key not in RESERVED_PARAMETERS
+    }
     try:
         stored = state.kg.catalog.get(name)
     except UnknownQueryError as error:
@@ -71,14 +78,30 @@ async def run_query(request: Request) -> Response:
     fmt = choose(request.headers.get("accept"), API_MEDIA, request.query_params.get("format"))
     if fmt is None:
         return PlainTextResponse("this API answers JSON, CSV or TSV\n", status_code=406)
+    query = request.query_params
     try:
-        table = await state.run_in_thread(state.kg.run, stored, params)
+        page = Page.parse(query.get("limit"), query.get("offset"))
+        table = await state.run_in_thread(state.kg.run, stored, params, page)
     except ParameterError as error:
         return PlainTextResponse(error.message + "\n", status_code=400)
     except QueryError as error:
         return error_response(error)
     headers = {"HRKG-Results-Truncated": str(len(table))} if table.truncated else {}
+    following = next_page(request.url, page, len(table), table.truncated)
+    if following is not None:
+        headers["Link"] = f'<{following}>; rel="next"'
     return Response(render(table, fmt, {}), media_type=API_MEDIA[fmt], headers=headers)
+
+
+def next_page(url: URL, page: Page, rows: int, truncated: bool) -> str | None:
+    """Where the page after this one is, if more rows may follow: this page is full, or
+    the server cut the answer at its row cap (then pages are as long as the cap). The
+    reference is relative, so that it holds behind a proxy too."""
+    full = page.limit is not None and rows == page.limit
+    if rows == 0 or not (full or truncated):
+        return None
+    following = url.include_query_params(offset=page.offset + rows, limit=page.limit or rows)
+    return f"{following.path}?{following.query}"
 
 
 def openapi_document(state: ServerState) -> dict:
@@ -110,14 +133,29 @@ def openapi_document(state: ServerState) -> dict:
             }
             for parameter in stored.parameters.values()
         ]
-        parameters.append(
+        parameters += [
             {
                 "name": "format",
                 "in": "query",
                 "required": False,
+                "description": "The answer's format (instead of an Accept header)",
                 "schema": {"enum": list(API_MEDIA)},
-            }
-        )
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "At most this many rows: a page of the answer, in its order",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_NUMBER},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "description": "Skip this many rows of the answer first",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_NUMBER},
+            },
+        ]
         paths[f"/api/queries/{stored.name}"] = {
             "get": {
                 "summary": stored.summary,
@@ -129,6 +167,18 @@ def openapi_document(state: ServerState) -> dict:
                     "200": {
                         "description": "The answer, as SPARQL 1.1 results",
                         "content": {media: {} for media in API_MEDIA.values()},
+                        "headers": {
+                            "Link": {
+                                "description": 'rel="next": the next page, when more rows '
+                                "may follow",
+                                "schema": {"type": "string"},
+                            },
+                            "HRKG-Results-Truncated": {
+                                "description": "The answer was cut at the server's row cap "
+                                "after this many rows",
+                                "schema": {"type": "integer"},
+                            },
+                        },
                     },
                     "400": {"description": "A parameter is missing, unknown or invalid"},
                     "503": {
