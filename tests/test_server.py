@@ -468,6 +468,8 @@ def test_waiting_queries_take_turns_by_client_address() -> None:
         ({"queue_timeout": 0}, {}, "queue timeout .HRKG_QUEUE_TIMEOUT. must be positive"),
         ({}, {"HRKG_QUEUE_TIMEOUT": "-1"}, "queue timeout .HRKG_QUEUE_TIMEOUT. must be positive"),
         ({"client_concurrency": 0}, {}, "per client .HRKG_CLIENT_CONCURRENCY. must be 1 or more"),
+        ({}, {"HRKG_QUEUE_TIMEOUT": "soon"}, "HRKG_QUEUE_TIMEOUT='soon' is not a number"),
+        ({}, {"HRKG_CLIENT_CONCURRENCY": "1.5"}, "HRKG_CLIENT_CONCURRENCY='1.5' is not a whole"),
     ],
     ids=[
         "update-without-token",
@@ -476,6 +478,8 @@ def test_waiting_queries_take_turns_by_client_address() -> None:
         "queue-timeout",
         "queue-timeout-env",
         "client-concurrency",
+        "queue-timeout-not-a-number",
+        "client-concurrency-not-whole",
     ],
 )
 def test_bad_settings_refuse_to_start(

@@ -6,19 +6,30 @@ import os
 from dataclasses import dataclass, field
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_number(name: str, kind: type[float] | type[int]) -> float | int | None:
+    """The variable's value as a number, None when unset; a bad value names the variable."""
     raw = os.environ.get(name)
-    return float(raw) if raw else default
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name}={raw!r} is not {what}") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    value = _env_number(name, float)
+    return default if value is None else value
 
 
 def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+    value = _env_number(name, int)
+    return default if value is None else int(value)
 
 
 def _env_optional_float(name: str) -> float | None:
-    raw = os.environ.get(name)
-    return float(raw) if raw else None
+    return _env_number(name, float)
 
 
 def _env_flag(name: str) -> bool:
