@@ -8,6 +8,7 @@ loopback fails the test, since the interface must work with no internet.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,8 +48,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+@contextmanager
+def _serving(environment: dict[str, str]) -> Iterator[str]:
     """`hrkg serve` in its own process on a free loopback port, as a user starts it."""
     port = _free_port()
     with tempfile.TemporaryFile() as log:
@@ -56,6 +58,7 @@ def server() -> Iterator[str]:
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **environment},
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -78,6 +81,19 @@ def server() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with _serving({}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def capped_server() -> Iterator[str]:
+    """A server that sends at most 4 rows at a time (``HRKG_MAX_ROWS``)."""
+    with _serving({"HRKG_MAX_ROWS": "4"}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +129,9 @@ class Watched:
         )
 
 
-@pytest.fixture
-def watched(browser, server: str) -> Iterator[Watched]:
-    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+@contextmanager
+def _watching(browser, url: str) -> Iterator[Watched]:
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     record = Watched(page)
@@ -132,8 +148,16 @@ def watched(browser, server: str) -> Iterator[Watched]:
         record.outside_requests.append(request.url)
 
     page.on("request", check_request)
-    yield record
-    context.close()
+    try:
+        yield record
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def watched(browser, server: str) -> Iterator[Watched]:
+    with _watching(browser, server) as record:
+        yield record
 
 
 def test_the_page_loads_without_errors_or_outside_requests(watched: Watched) -> None:
@@ -276,3 +300,27 @@ def test_the_editor_tab_explains_a_missing_yasgui(watched: Watched) -> None:
     page.click('[data-query="summary"]')
     page.click("#run-query")
     expect(page.locator("#results table")).to_be_visible()
+
+
+def test_a_long_answer_is_shown_a_page_at_a_time(browser, capped_server: str) -> None:
+    """cases has 10 rows; a server that sends 4 at a time shows rows 1-4, then Next gives
+    5-8 and 9-10, and the CSV link downloads the rows shown."""
+    from playwright.sync_api import expect
+
+    with _watching(browser, capped_server) as watched:
+        page = watched.page
+        page.goto("/")
+        page.click('[data-query="cases"]')
+        page.click("#run-query")
+        status, rows, after = page.locator("#query-status"), page.locator("#results tbody tr"), []
+        for first, last in [(1, 4), (5, 8), (9, 10)]:
+            expect(status).to_contain_text(f"rows {first}–{last}")
+            expect(rows).to_have_count(last - first + 1)
+            after.append(rows.first.inner_text())
+            csv = httpx.get(capped_server + page.locator("#query-csv").get_attribute("href"))
+            assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == last - first + 2
+            if last < 10:
+                page.click("#query-next")
+        expect(page.locator("#query-next")).to_be_hidden()
+        assert len(set(after)) == 3, "each page shows other rows"
+        watched.assert_clean()

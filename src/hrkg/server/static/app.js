@@ -210,6 +210,7 @@ function chooseQuestion(question) {
   $("query-form").hidden = false;
   $("query-form").dataset.query = question.name;
   $("query-csv").hidden = true;
+  $("query-next").hidden = true;
   $("query-status").textContent = question.parameters.length
     ? "Fill in what you need, then Run." : "This question takes no parameters: Run it.";
   showError($("query-error"), "");
@@ -237,12 +238,26 @@ async function runQuestion(event) {
   const question = currentQuestion;
   if (!question) return;
   const params = formParameters($("query-form"));
-  const url = `/api/queries/${question.name}?${params}`;
+  await showPage(question, `/api/queries/${question.name}?${params}`, 1);
+}
+
+// The URL a Link header names as rel="next" (the server sends one while more rows may
+// follow: a full page, or an answer cut at its row limit), or null.
+function nextPageUrl(headers) {
+  const match = /<([^>]+)>\s*;\s*rel="next"/.exec(headers.get("Link") || "");
+  return match ? match[1] : null;
+}
+
+// One page of a question's answer: rows first.. of it, with Next while more may follow.
+async function showPage(question, url, first) {
   const status = $("query-status");
   const button = $("run-query");
+  const next = $("query-next");
   status.textContent = "Running…";
   showError($("query-error"), "");
   $("results").replaceChildren();
+  $("query-csv").hidden = true;
+  next.hidden = true;
   button.disabled = true;
   try {
     const { data, headers } = await getJson(url, "application/sparql-results+json");
@@ -252,16 +267,25 @@ async function runQuestion(event) {
       return;
     }
     const count = data.results.bindings.length;
-    const truncated = headers.get(TRUNCATED_HEADER);
-    let text = `${count} ${count === 1 ? "row" : "rows"}`;
-    if (truncated) text += ` — cut at ${truncated} rows by the server's row limit`;
+    const following = nextPageUrl(headers);
+    const paged = first > 1 || following;
+    let text = paged
+      ? `rows ${first}–${first + count - 1}`
+      : `${count} ${count === 1 ? "row" : "rows"}`;
+    if (paged && !count) text = `no rows after row ${first - 1}`;
+    if (headers.get(TRUNCATED_HEADER)) text += ` (the server sends at most ${count} rows at a time)`;
     if (question.check) text += count ? " — the check fails" : " — the check passes";
     status.textContent = text;
     $("results").replaceChildren(count ? resultsTable(data) : h("p", { class: "muted" }, "No rows."));
-    const csv = new URLSearchParams(params);
-    csv.set("format", "csv");
-    $("query-csv").href = `/api/queries/${question.name}?${csv}`;
+    const csv = new URL(url, window.location.origin);
+    csv.searchParams.set("format", "csv");
+    $("query-csv").href = csv.pathname + csv.search;
+    $("query-csv").textContent = paged ? "Download these rows as CSV" : "Download as CSV";
     $("query-csv").hidden = false;
+    if (following && count) {
+      next.hidden = false;
+      next.onclick = () => showPage(question, following, first + count);
+    }
   } catch (error) {
     status.textContent = "";
     showError($("query-error"), error.message);
