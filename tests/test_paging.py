@@ -167,3 +167,4 @@ def test_openapi_documents_the_page_parameters(capped: TestClient) -> None:
     names = [parameter["name"] for parameter in operation["parameters"]]
     assert {"format", "limit", "offset"} <= set(names)
     assert "Link" in operation["responses"]["200"]["headers"]
+    assert {"400", "429", "503"} <= set(operation["responses"])

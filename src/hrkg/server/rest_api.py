@@ -181,6 +181,10 @@ def openapi_document(state: ServerState) -> dict:
                         },
                     },
                     "400": {"description": "A parameter is missing, unknown or invalid"},
+                    "429": {
+                        "description": "This client has too many requests in flight "
+                        "(Retry-After says when to retry)"
+                    },
                     "503": {
                         "description": "The query ran past the time limit, or was not run "
                         "because every worker stayed busy (then Retry-After says when to retry)"
