@@ -29,6 +29,7 @@ import hrkg
 import hrkg.push
 from answer_comparison import comparable, group_concat_columns, read_csv
 from external_servers import RunningServer, oxigraph_server, virtuoso_server
+from hrkg.catalog import Page
 from hrkg.cli import app
 from hrkg.errors import QueryError, QueryTimeout
 from hrkg.remote_store import CappedAnswer, RemoteStore
@@ -186,6 +187,22 @@ def test_server_gives_the_embedded_answer(
     concatenated = group_concat_columns(kg.catalog.get(name).text)
     expected = comparable(kg.query(name, **params), concatenated)
     assert comparable(remote.query(name, **params), concatenated) == expected
+
+
+@pytest.mark.parametrize("name", sorted(stored.name for stored in hrkg.open().catalog.questions))
+def test_pages_from_the_server_make_its_whole_answer(
+    remote: hrkg.KnowledgeGraph, name: str
+) -> None:
+    """LIMIT and OFFSET appended by the catalogue page the same way on every server."""
+    stored = remote.catalog.get(name)
+    whole = remote.run(stored, stored.example).rows
+    pages: list = []
+    while True:
+        page = remote.run(stored, stored.example, Page(limit=3, offset=len(pages))).rows
+        pages += page
+        if len(page) < 3:
+            break
+    assert pages == whole
 
 
 def test_cli_runs_a_stored_question_on_the_server(
