@@ -33,7 +33,7 @@ from hrkg.catalog import Page
 from hrkg.cli import app
 from hrkg.errors import QueryError, QueryTimeout
 from hrkg.remote_store import CappedAnswer, RemoteStore
-from test_queries import CASES
+from test_queries import CASES, CATALOG
 
 pytestmark = pytest.mark.external
 
@@ -189,7 +189,7 @@ def test_server_gives_the_embedded_answer(
     assert comparable(remote.query(name, **params), concatenated) == expected
 
 
-@pytest.mark.parametrize("name", sorted(stored.name for stored in hrkg.open().catalog.questions))
+@pytest.mark.parametrize("name", sorted(stored.name for stored in CATALOG.questions))
 def test_pages_from_the_server_make_its_whole_answer(
     remote: hrkg.KnowledgeGraph, name: str
 ) -> None:

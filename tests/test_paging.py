@@ -14,16 +14,18 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 import hrkg
-from hrkg.catalog import Page, load_query
+from hrkg.catalog import Catalog, Page, load_query
 from hrkg.cli import app as cli_app
 from hrkg.errors import ParameterError
 from hrkg.knowledge_graph import KnowledgeGraph
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
 
+#: The bundled questions (the catalogue alone, read at collection; no data loaded).
 QUESTIONS = sorted(
-    stored.name for stored in hrkg.open().catalog.questions
-)  # the bundled catalogue, read once at collection
+    stored.name
+    for stored in Catalog.from_folder(Path(__file__).resolve().parents[1] / "queries").questions
+)
 
 
 def rows(table: hrkg.Table) -> list[tuple[str, ...]]:
