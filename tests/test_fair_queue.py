@@ -5,19 +5,11 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
 from hrkg.fair_queue import Busy, FairQueue
-
-
-def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Wait for another thread to get somewhere; fail (not hang) if it never does."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the other threads never got there"
-        time.sleep(0.005)
+from polling import eventually
 
 
 class Callers:

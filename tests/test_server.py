@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from answer_comparison import group_concat_columns, read_csv
 from hrkg.errors import QueryResourceLimit
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
+from polling import eventually
 
 SELECT_ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -385,14 +386,6 @@ def one_worker(queue_timeout: float, **settings: int) -> Iterator[ServerState]:
         yield state
     finally:
         state.close()
-
-
-def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    """Wait for a request in another thread to get somewhere; fail, never hang."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the requests never got there"
-        time.sleep(0.01)
 
 
 class Background:

@@ -203,10 +203,8 @@ def _page_number(name: str, value: object, minimum: int) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,10}", text):
-        number = None
-    else:
-        number = int(text)
+    whole = not isinstance(value, bool) and re.fullmatch(r"[0-9]{1,10}", text)
+    number = int(text) if whole else None
     if number is None or not minimum <= number <= MAX_PAGE_NUMBER:
         raise ParameterError(
             f"{value!r} is not a whole number from {minimum} to {MAX_PAGE_NUMBER:,}",
