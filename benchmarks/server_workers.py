@@ -39,7 +39,10 @@ KINDS = {"disk": False, "in memory": True}
 
 def measure(folder: Path, in_memory: bool, repeat: int) -> dict:
     """Server start-up, then each question's median through the workers."""
-    config = ServerConfig(workers=1, timeout=600.0, max_rows=10_000_000, in_memory=in_memory)
+    # No answer cache: every run of a question must reach the worker.
+    config = ServerConfig(
+        workers=1, timeout=600.0, max_rows=10_000_000, in_memory=in_memory, cache_bytes=0
+    )
     started = time.perf_counter()
     state = ServerState.open(config, data_dir=folder)
     ready = time.perf_counter() - started

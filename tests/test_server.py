@@ -408,6 +408,12 @@ class Background:
 ASK_PERSON = f"ASK {{ ?s a <{PERSON}> }}"
 
 
+def numbered(query: str, number: int) -> str:
+    """The query made distinct by a comment: identical queries waiting at the same time
+    are answered by one run (see test_identical_queries_at_once_share_one_run)."""
+    return f"{query}\n# {number}"
+
+
 def test_requests_that_find_every_worker_busy_are_refused_with_retry_after() -> None:
     """With the only worker held by a heavy query, each way in (SPARQL, the REST API, an
     entity page) answers 503 with Retry-After once its wait is over, and runs nothing;
@@ -441,8 +447,8 @@ def test_waiting_queries_take_turns_by_client_address() -> None:
         heavy = Background(flood, "/sparql", query=HEAVY)
         eventually(lambda: state.runner.idle_workers() == 0)
         waiting: list[Background] = []
-        for client in (flood, flood, other):
-            waiting.append(Background(client, "/sparql", query=ASK_PERSON))
+        for number, client in enumerate((flood, flood, other)):
+            waiting.append(Background(client, "/sparql", query=numbered(ASK_PERSON, number)))
             queued = len(waiting)
             eventually(lambda queued=queued: sum(state.runner.waiting().values()) == queued)
         assert list(state.runner.waiting().items()) == [("192.0.2.1", 2), ("192.0.2.2", 1)]
@@ -463,6 +469,8 @@ def test_waiting_queries_take_turns_by_client_address() -> None:
         ({"client_concurrency": 0}, {}, "per client .HRKG_CLIENT_CONCURRENCY. must be 1 or more"),
         ({}, {"HRKG_QUEUE_TIMEOUT": "soon"}, "HRKG_QUEUE_TIMEOUT='soon' is not a number"),
         ({}, {"HRKG_CLIENT_CONCURRENCY": "1.5"}, "HRKG_CLIENT_CONCURRENCY='1.5' is not a whole"),
+        ({}, {"HRKG_CACHE_BYTES": "-1"}, "answer cache .HRKG_CACHE_BYTES. cannot be negative"),
+        ({}, {"HRKG_CACHE_BYTES": "lots"}, "HRKG_CACHE_BYTES='lots' is not a whole number"),
     ],
     ids=[
         "update-without-token",
@@ -473,6 +481,8 @@ def test_waiting_queries_take_turns_by_client_address() -> None:
         "client-concurrency",
         "queue-timeout-not-a-number",
         "client-concurrency-not-whole",
+        "cache-negative",
+        "cache-not-a-number",
     ],
 )
 def test_bad_settings_refuse_to_start(
@@ -522,7 +532,7 @@ def test_more_waiting_queries_than_default_threads_all_reach_the_queue() -> None
     ):
         heavy = Background(client, "/sparql", query=HEAVY)
         eventually(lambda: state.runner.idle_workers() == 0)
-        waiting = [Background(client, "/sparql", query=ASK_PERSON) for _ in range(45)]
+        waiting = [Background(client, "/sparql", query=numbered(ASK_PERSON, n)) for n in range(45)]
         eventually(lambda: sum(state.runner.waiting().values()) == 45)
         assert heavy.result().status_code == 503
         assert [request.result().status_code for request in waiting] == [200] * 45
@@ -585,3 +595,66 @@ def test_real_server_api_and_entity(live_server: str) -> None:
         f"{live_server}/id/place/timbuktu", headers={"accept": "text/html"}, timeout=30
     )
     assert page.status_code == 200 and "Timbuktu" in page.text
+
+
+@pytest.mark.parametrize(
+    ("cache_bytes", "again"),
+    [(256 * 1024**2, "hrkg; hit"), (0, "hrkg; fwd=miss")],
+    ids=["cache", "no-cache"],
+)
+def test_a_repeated_request_is_answered_from_the_cache(cache_bytes: int, again: str) -> None:
+    """The same query, question or entity page a second time: the same answer, kept from
+    the first (``Cache-Status: hrkg; hit``) unless the cache is off; a static file says
+    nothing about the cache."""
+    state = ServerState.open(ServerConfig(workers=1, cache_bytes=cache_bytes))
+    try:
+        client = TestClient(create_app(state))
+        for path, params in [
+            ("/sparql", {"query": f"SELECT ?s WHERE {{ ?s a <{PERSON}> }} ORDER BY ?s"}),
+            ("/api/queries/office-holders", {}),
+            ("/api/queries/cases", {"limit": "2", "offset": "1"}),
+            ("/id/person/amadou-sanogo", {}),
+        ]:
+            first, second = (client.get(path, params=params) for _ in range(2))
+            assert first.status_code == second.status_code == 200, (path, first.text)
+            assert first.headers["cache-status"] == "hrkg; fwd=miss", path
+            assert second.headers["cache-status"] == again, path
+            assert first.content == second.content, path
+        assert "cache-status" not in client.get("/static/app.js").headers
+    finally:
+        state.close()
+
+
+def test_an_update_drops_the_kept_answers(writable: TestClient) -> None:
+    count = (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/hrkg/graph/scratch> { ?s ?p ?o } }"
+    )
+    before = [writable.get("/sparql", params={"query": count}) for _ in range(2)]
+    assert before[1].headers["cache-status"] == "hrkg; hit"
+    assert before[1].json()["results"]["bindings"][0]["n"]["value"] == "0"
+    update = (
+        "INSERT DATA { GRAPH <https://w3id.org/hrkg/graph/scratch> "
+        "{ <https://x.org/a> <https://x.org/b> 1 } }"
+    )
+    headers = {"content-type": "application/sparql-update", "authorization": f"Bearer {TOKEN}"}
+    assert writable.post("/sparql", content=update, headers=headers).status_code == 204
+    after = writable.get("/sparql", params={"query": count})
+    assert after.headers["cache-status"] == "hrkg; fwd=miss"
+    assert after.json()["results"]["bindings"][0]["n"]["value"] == "1"
+
+
+def test_identical_queries_at_once_share_one_run() -> None:
+    """Five identical queries arrive while the only worker is busy: one waits for the
+    worker, the others for its answer; all get it, and the worker ran it once."""
+    with one_worker(queue_timeout=60) as state:
+        client = TestClient(create_app(state))
+        heavy = Background(client, "/sparql", query=HEAVY)
+        eventually(lambda: state.runner.idle_workers() == 0)
+        same = [Background(client, "/sparql", query=ASK_PERSON) for _ in range(5)]
+        eventually(lambda: state.runner.waiting_for_identical() == 4)
+        assert sum(state.runner.waiting().values()) == 1
+        assert heavy.result().status_code == 503
+        answers = [request.result() for request in same]
+        assert [answer.json()["boolean"] for answer in answers] == [True] * 5
+        statuses = sorted(answer.headers["cache-status"] for answer in answers)
+        assert statuses == ["hrkg; fwd=miss"] + ["hrkg; fwd=miss; collapsed"] * 4

@@ -16,7 +16,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hrkg.query_runner import ASKER
+from hrkg.answer_cache import Served
+from hrkg.query_runner import ASKER, CACHE_REPORT
 from hrkg.server.linked_data import entity, graph_store
 from hrkg.server.rest_api import list_queries, openapi, run_query
 from hrkg.server.sparql_protocol import sparql_endpoint
@@ -130,6 +131,45 @@ class TurnsByClient:
                 del self.in_flight[address]
 
 
+class CacheStatusHeader:
+    """Says in a ``Cache-Status`` header (RFC 9211) whether the request's answers were kept
+    from earlier identical queries (``hit``), computed for it (``fwd=miss``) or shared with
+    identical queries running at the same time (``fwd=miss; collapsed``).
+
+    A request that ran no query (a static file, a refusal) gets no header.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        report: list[Served] = []
+        token = CACHE_REPORT.set(report)
+
+        async def send_with_status(message) -> None:
+            if message["type"] == "http.response.start" and report:
+                headers = [*message.get("headers", []), (b"cache-status", cache_status(report))]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            CACHE_REPORT.reset(token)
+
+
+def cache_status(report: list[Served]) -> bytes:
+    """The ``Cache-Status`` value for a request whose queries were served as ``report``."""
+    if all(served is Served.HIT for served in report):
+        return b"hrkg; hit"
+    if Served.MISS in report:
+        return b"hrkg; fwd=miss"
+    return b"hrkg; fwd=miss; collapsed"
+
+
 @asynccontextmanager
 async def _enough_threads(app: Starlette) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
@@ -161,8 +201,9 @@ def create_app(state: ServerState) -> Starlette:
             allow_origins=list(state.config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=["HRKG-Results-Truncated", "Retry-After", "Link"],
+            expose_headers=["HRKG-Results-Truncated", "Retry-After", "Link", "Cache-Status"],
         ),
+        Middleware(CacheStatusHeader),
         # Inside CORS, so that a browser on another origin can read a 429 too.
         Middleware(TurnsByClient, limit=state.config.client_concurrency),
     ]

@@ -68,6 +68,9 @@ class ServerConfig:
     #: questions two to four times as fast as from disk, for a copy of the data per worker
     #: (``--in-memory``, ``HRKG_WORKERS_IN_MEMORY``; off).
     in_memory: bool = field(default_factory=lambda: _env_flag("HRKG_WORKERS_IN_MEMORY"))
+    #: Memory for answers kept for the next identical query, in bytes; 0 keeps none
+    #: (``HRKG_CACHE_BYTES``, 256 MiB). Kept answers are dropped when the data changes.
+    cache_bytes: int = field(default_factory=lambda: _env_int("HRKG_CACHE_BYTES", 256 * 1024**2))
     #: Whether SPARQL updates are accepted at all (``--allow-update``).
     allow_update: bool = False
     #: The bearer token an update must carry (``HRKG_UPDATE_TOKEN``); required with allow_update.
@@ -85,6 +88,8 @@ class ServerConfig:
             raise ValueError("the query timeout and the row limit must be positive")
         if self.client_concurrency < 1:
             raise ValueError("the requests per client (HRKG_CLIENT_CONCURRENCY) must be 1 or more")
+        if self.cache_bytes < 0:
+            raise ValueError("the answer cache (HRKG_CACHE_BYTES) cannot be negative (0: none)")
         if self.queue_timeout is not None and self.queue_timeout <= 0:
             raise ValueError("the queue timeout (HRKG_QUEUE_TIMEOUT) must be positive")
 

@@ -55,6 +55,7 @@ class ServerState:
             memory_bytes=config.worker_memory_bytes or None,
             in_memory=config.in_memory,
             queue_timeout=config.worker_wait,
+            cache_bytes=config.cache_bytes,
         )
         served = KnowledgeGraph(
             IsolatedStore(primary, runner, config.max_rows), loaded.catalog, loaded.settings
