@@ -75,11 +75,11 @@ test: install browser servers
 	$(BIN)/pytest
 
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
-## `hrkg serve` and its two kinds of query worker, the store's own cost per row as it
-## grows, and hrkg against rdflib at 10k, 100k and 1M triples (load, every stored question
-## on both stores, export, validation, memory, reopening a store); each compares with a
-## baseline in the same run. Results: benchmarks/results/ (about an hour; rdflib at 1M
-## dominates).
+## `hrkg serve`, its two kinds of query worker and its answer cache, the store's own cost
+## per row as it grows, and hrkg against rdflib at 10k, 100k and 1M triples (load, every
+## stored question on both stores, export, validation, memory, reopening a store); each
+## compares with a baseline in the same run. Results: benchmarks/results/ (about an
+## hour; rdflib at 1M dominates).
 ## `make bench SCALES=10M BENCH_ARGS="--query-timeout 900 --repeat 1"` adds 10M triples:
 ## hrkg alone, on its persistent store (bulk load, then every question); rdflib is skipped
 ## past 1M and the table says so.
@@ -90,6 +90,7 @@ bench: install
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/engine_growth.py --scales 10k,100k,1M
 	$(BIN)/python benchmarks/server_workers.py --scale 1M
+	$(BIN)/python benchmarks/answer_cache.py --scale 1M
 	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 
 ## bench-ci: hrkg and rdflib at 100k, one run each; exits 1 only if an answer differs or
