@@ -258,6 +258,11 @@ def test_openapi_describes_every_question(client: TestClient) -> None:
     assert {f"/api/queries/{name}" for name in names} <= set(document["paths"])
     year = document["paths"]["/api/queries/reports"]["get"]["parameters"][0]
     assert year["schema"]["type"] == "integer"
+    answer = client.get("/api/queries/cases", params={"limit": "1"})
+    sent = {name.lower() for name in answer.headers} & {"cache-status", "link"}
+    documented = document["paths"]["/api/queries/cases"]["get"]["responses"]["200"]["headers"]
+    assert sent == {"cache-status", "link"}
+    assert sent <= {name.lower() for name in documented}
 
 
 def test_entity_page_for_a_browser(client: TestClient) -> None:

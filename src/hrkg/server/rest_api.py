@@ -173,6 +173,12 @@ def openapi_document(state: ServerState) -> dict:
                                 "may follow",
                                 "schema": {"type": "string"},
                             },
+                            "Cache-Status": {
+                                "description": "hrkg; hit: kept from an earlier identical "
+                                "request; hrkg; fwd=miss: run for this one (collapsed: shared "
+                                "with an identical request running at the same time)",
+                                "schema": {"type": "string"},
+                            },
                             "HRKG-Results-Truncated": {
                                 "description": "The answer was cut at the server's row cap "
                                 "after this many rows",
