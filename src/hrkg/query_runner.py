@@ -19,6 +19,10 @@ keyed by :data:`ASKER` (the server sets it to the client's address per request):
 worker goes to the waiting client with the fewest queries running, so one client's pile
 of slow queries does not hold up everyone else's. A query that waits past
 ``queue_timeout`` is refused as :class:`~hrkg.errors.QueryBusy` without being run.
+
+Answers are kept in an :class:`~hrkg.answer_cache.AnswerCache` (``cache_bytes``) until the
+workers move to a fresh copy of the data: the same query asked again takes no worker, and
+identical queries asked at the same time take one between them.
 """
 
 from __future__ import annotations
