@@ -259,9 +259,9 @@ def test_openapi_describes_every_question(client: TestClient) -> None:
     year = document["paths"]["/api/queries/reports"]["get"]["parameters"][0]
     assert year["schema"]["type"] == "integer"
     answer = client.get("/api/queries/cases", params={"limit": "1"})
-    sent = {name.lower() for name in answer.headers} & {"cache-status", "link"}
+    sent = {name.lower() for name in answer.headers} & {"cache-status", "link", "etag"}
     documented = document["paths"]["/api/queries/cases"]["get"]["responses"]["200"]["headers"]
-    assert sent == {"cache-status", "link"}
+    assert sent == {"cache-status", "link", "etag"}
     assert sent <= {name.lower() for name in documented}
 
 
@@ -630,20 +630,28 @@ def test_a_repeated_request_is_answered_from_the_cache(cache_bytes: int, again: 
         state.close()
 
 
-def test_an_update_drops_the_kept_answers(writable: TestClient) -> None:
-    count = (
-        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/hrkg/graph/scratch> { ?s ?p ?o } }"
-    )
-    before = [writable.get("/sparql", params={"query": count}) for _ in range(2)]
-    assert before[1].headers["cache-status"] == "hrkg; hit"
-    assert before[1].json()["results"]["bindings"][0]["n"]["value"] == "0"
+#: How many triples the scratch graph holds (none until :func:`insert_into_scratch`).
+COUNT_SCRATCH = (
+    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/hrkg/graph/scratch> { ?s ?p ?o } }"
+)
+
+
+def insert_into_scratch(writable: TestClient) -> None:
+    """One triple into the scratch graph, by an authorised SPARQL update."""
     update = (
         "INSERT DATA { GRAPH <https://w3id.org/hrkg/graph/scratch> "
         "{ <https://x.org/a> <https://x.org/b> 1 } }"
     )
     headers = {"content-type": "application/sparql-update", "authorization": f"Bearer {TOKEN}"}
     assert writable.post("/sparql", content=update, headers=headers).status_code == 204
-    after = writable.get("/sparql", params={"query": count})
+
+
+def test_an_update_drops_the_kept_answers(writable: TestClient) -> None:
+    before = [writable.get("/sparql", params={"query": COUNT_SCRATCH}) for _ in range(2)]
+    assert before[1].headers["cache-status"] == "hrkg; hit"
+    assert before[1].json()["results"]["bindings"][0]["n"]["value"] == "0"
+    insert_into_scratch(writable)
+    after = writable.get("/sparql", params={"query": COUNT_SCRATCH})
     assert after.headers["cache-status"] == "hrkg; fwd=miss"
     assert after.json()["results"]["bindings"][0]["n"]["value"] == "1"
 
@@ -663,3 +671,46 @@ def test_identical_queries_at_once_share_one_run() -> None:
         assert [answer.json()["boolean"] for answer in answers] == [True] * 5
         statuses = sorted(answer.headers["cache-status"] for answer in answers)
         assert statuses == ["hrkg; fwd=miss"] + ["hrkg; fwd=miss; collapsed"] * 4
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/sparql", {"query": f"SELECT ?s WHERE {{ ?s a <{PERSON}> }} ORDER BY ?s"}),
+        ("/api/queries/office-holders", {}),
+        ("/api/queries/office-holders", {"format": "csv"}),
+        ("/id/person/amadou-sanogo", {}),
+    ],
+    ids=["sparql", "question", "question-csv", "entity-page"],
+)
+def test_an_answer_the_reader_already_has_is_a_304(
+    client: TestClient, path: str, params: dict[str, str]
+) -> None:
+    """GET answers carry an ETag; sent back in If-None-Match (alone, in a list, or weak),
+    it gets a 304 with no body; any other tag gets the whole answer again."""
+    first = client.get(path, params=params)
+    tag = first.headers["etag"]
+    for presented in (tag, f'"other", W/{tag}', "*"):
+        again = client.get(path, params=params, headers={"if-none-match": presented})
+        assert again.status_code == 304, presented
+        assert again.content == b"" and again.headers["etag"] == tag
+    stale = client.get(path, params=params, headers={"if-none-match": '"not-this-one"'})
+    assert stale.status_code == 200 and stale.content == first.content
+    assert stale.headers["etag"] == tag
+
+
+def test_tags_differ_by_format_and_posts_get_none(client: TestClient) -> None:
+    path = "/api/queries/office-holders"
+    json_tag = client.get(path).headers["etag"]
+    csv = client.get(path, params={"format": "csv"}, headers={"if-none-match": json_tag})
+    assert csv.status_code == 200 and csv.headers["etag"] != json_tag
+    posted = client.post("/sparql", data={"query": ASK_PERSON})
+    assert posted.status_code == 200 and "etag" not in posted.headers
+
+
+def test_a_tag_from_before_an_update_gets_the_new_answer(writable: TestClient) -> None:
+    tag = writable.get("/sparql", params={"query": COUNT_SCRATCH}).headers["etag"]
+    insert_into_scratch(writable)
+    after = writable.get("/sparql", params={"query": COUNT_SCRATCH}, headers={"if-none-match": tag})
+    assert after.status_code == 200 and after.headers["etag"] != tag
+    assert after.json()["results"]["bindings"][0]["n"]["value"] == "1"

@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from hrkg.answer_cache import Served
 from hrkg.query_runner import ASKER, CACHE_REPORT
+from hrkg.server.conditional import ConditionalGet
 from hrkg.server.linked_data import entity, graph_store
 from hrkg.server.rest_api import list_queries, openapi, run_query
 from hrkg.server.sparql_protocol import sparql_endpoint
@@ -201,9 +202,16 @@ def create_app(state: ServerState) -> Starlette:
             allow_origins=list(state.config.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=["HRKG-Results-Truncated", "Retry-After", "Link", "Cache-Status"],
+            expose_headers=[
+                "HRKG-Results-Truncated",
+                "Retry-After",
+                "Link",
+                "Cache-Status",
+                "ETag",
+            ],
         ),
         Middleware(CacheStatusHeader),
+        Middleware(ConditionalGet),
         # Inside CORS, so that a browser on another origin can read a 429 too.
         Middleware(TurnsByClient, limit=state.config.client_concurrency),
     ]

@@ -173,6 +173,11 @@ def openapi_document(state: ServerState) -> dict:
                                 "may follow",
                                 "schema": {"type": "string"},
                             },
+                            "ETag": {
+                                "description": "A hash of the answer's bytes: send it back in "
+                                "If-None-Match to get 304 while the answer is unchanged",
+                                "schema": {"type": "string"},
+                            },
                             "Cache-Status": {
                                 "description": "hrkg; hit: kept from an earlier identical "
                                 "request; hrkg; fwd=miss: run for this one (collapsed: shared "
@@ -186,6 +191,7 @@ def openapi_document(state: ServerState) -> dict:
                             },
                         },
                     },
+                    "304": {"description": "The answer is the one If-None-Match names"},
                     "400": {"description": "A parameter is missing, unknown or invalid"},
                     "429": {
                         "description": "This client has too many requests in flight "
