@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="1M", help="dataset size (10k, 100k, 1M; 1M)")
     parser.add_argument("--questions", default=HEAVY_QUESTIONS, help="stored questions")
     parser.add_argument("--callers", type=int, default=8, help="readers at once (8)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--data-dir", type=Path, default=BENCHMARKS / "data")
-    parser.add_argument("--results", type=Path, default=BENCHMARKS / "results")
+    generate.add_dataset_options(parser)
     args = parser.parse_args(argv)
     folder = args.data_dir / args.scale
     manifest = generate.ensure_dataset(parse_size(args.scale), args.seed, folder)

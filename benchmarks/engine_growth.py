@@ -92,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default="10k,100k,1M")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--data-dir", type=Path, default=BENCHMARKS / "data")
-    parser.add_argument("--results", type=Path, default=BENCHMARKS / "results")
+    generate.add_dataset_options(parser)
     args = parser.parse_args(argv)
     results = [run_scale(label, args) for label in args.scales.split(",")]
     print()

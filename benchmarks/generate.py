@@ -1039,6 +1039,15 @@ def check_folder(folder: Path) -> bool:
     return violations == 0 and failed == 0
 
 
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """``--seed``, ``--data-dir`` and ``--results``, as the benchmarks over generated data
+    take them (the dataset for a scale is ``<data-dir>/<scale>``)."""
+    benchmarks = Path(__file__).resolve().parent
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
+    parser.add_argument("--data-dir", type=Path, default=benchmarks / "data")
+    parser.add_argument("--results", type=Path, default=benchmarks / "results")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--triples", type=int, required=True, help="about how many triples")

@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="1M")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--data-dir", type=Path, default=BENCHMARKS / "data")
-    parser.add_argument("--results", type=Path, default=BENCHMARKS / "results")
+    generate.add_dataset_options(parser)
     args = parser.parse_args(argv)
     folder = args.data_dir / args.scale
     manifest = generate.ensure_dataset(parse_size(args.scale), args.seed, folder)

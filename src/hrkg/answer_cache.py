@@ -105,9 +105,7 @@ class AnswerCache(Generic[K, V]):
     def _keep(self, key: K, value: V, size: int) -> None:
         if size > self.max_bytes:
             return
-        with self._lock:
-            if key in self._kept:
-                return
+        with self._lock:  # no other call computes this key, so it is not kept yet
             self._kept[key] = (value, size)
             self._bytes += size
             while self._bytes > self.max_bytes:

@@ -35,6 +35,32 @@ OPENAPI_TYPES = {
 }
 
 
+#: The headers an answer may carry, for OpenAPI.
+ANSWER_HEADERS = {
+    name: {"description": description, "schema": {"type": kind}}
+    for name, kind, description in [
+        ("Link", "string", 'rel="next": the next page, when more rows may follow'),
+        (
+            "ETag",
+            "string",
+            "A hash of the answer's bytes: send it back in If-None-Match to get 304 while "
+            "the answer is unchanged",
+        ),
+        (
+            "Cache-Status",
+            "string",
+            "hrkg; hit: kept from an earlier identical request; hrkg; fwd=miss: run for this "
+            "one (collapsed: shared with an identical request running at the same time)",
+        ),
+        (
+            "HRKG-Results-Truncated",
+            "integer",
+            "The answer was cut at the server's row cap after this many rows",
+        ),
+    ]
+}
+
+
 def describe(stored: StoredQuery) -> dict:
     return {
         "name": stored.name,
@@ -167,29 +193,7 @@ def openapi_document(state: ServerState) -> dict:
                     "200": {
                         "description": "The answer, as SPARQL 1.1 results",
                         "content": {media: {} for media in API_MEDIA.values()},
-                        "headers": {
-                            "Link": {
-                                "description": 'rel="next": the next page, when more rows '
-                                "may follow",
-                                "schema": {"type": "string"},
-                            },
-                            "ETag": {
-                                "description": "A hash of the answer's bytes: send it back in "
-                                "If-None-Match to get 304 while the answer is unchanged",
-                                "schema": {"type": "string"},
-                            },
-                            "Cache-Status": {
-                                "description": "hrkg; hit: kept from an earlier identical "
-                                "request; hrkg; fwd=miss: run for this one (collapsed: shared "
-                                "with an identical request running at the same time)",
-                                "schema": {"type": "string"},
-                            },
-                            "HRKG-Results-Truncated": {
-                                "description": "The answer was cut at the server's row cap "
-                                "after this many rows",
-                                "schema": {"type": "integer"},
-                            },
-                        },
+                        "headers": ANSWER_HEADERS,
                     },
                     "304": {"description": "The answer is the one If-None-Match names"},
                     "400": {"description": "A parameter is missing, unknown or invalid"},
