@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pyoxigraph import Literal
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -170,3 +171,90 @@ def test_openapi_documents_the_page_parameters(capped: TestClient) -> None:
     assert {"format", "limit", "offset"} <= set(names)
     assert "Link" in operation["responses"]["200"]["headers"]
     assert {"400", "429", "503"} <= set(operation["responses"])
+
+
+# --- Pages cut from a kept answer ----------------------------------------------------------
+
+WHOLE = hrkg.Table(["n"], [(Literal(str(n)),) for n in range(10)])
+CAPPED = hrkg.Table(["n"], WHOLE.rows[:6], truncated=True)
+
+
+@pytest.mark.parametrize(
+    ("whole", "page", "expected"),
+    [
+        (WHOLE, Page(limit=3), [0, 1, 2]),
+        (WHOLE, Page(limit=3, offset=8), [8, 9]),
+        (WHOLE, Page(offset=7), [7, 8, 9]),
+        (WHOLE, Page(limit=2, offset=10), []),
+        (CAPPED, Page(limit=3, offset=3), [3, 4, 5]),
+        (CAPPED, Page(limit=3, offset=4), None),  # row 6 is past the cap: unknown here
+        (CAPPED, Page(offset=2), None),  # to the end: the end is past the cap
+    ],
+    ids=[
+        "first",
+        "short-last",
+        "offset-only",
+        "past-the-end",
+        "capped-within",
+        "capped-past",
+        "capped-to-the-end",
+    ],
+)
+def test_a_page_is_cut_only_where_the_whole_answer_decides_it(whole, page, expected) -> None:
+    cut = page.cut_from(whole)
+    if expected is None:
+        assert cut is None
+    else:
+        assert [int(row[0].value) for row in cut.rows] == expected and not cut.truncated
+
+
+@pytest.fixture(scope="module")
+def keeping_state() -> Iterator[ServerState]:
+    """A server that keeps answers (the default budget), so cuts pages from them."""
+    state = ServerState.open(ServerConfig(workers=1))
+    yield state
+    state.close()
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_pages_cut_from_a_kept_answer_are_the_pages_a_query_gives(
+    keeping_state: ServerState, name: str
+) -> None:
+    """Each page the server cuts from its kept answer is the page ``LIMIT``/``OFFSET`` gives
+    on the same kind of store: the order is the question's, whichever way the page comes."""
+    served = keeping_state.kg
+    assert served.store.keeps_answers
+    direct = KnowledgeGraph(keeping_state.primary, served.catalog, served.settings)
+    stored = served.catalog.get(name)
+    size = len(direct.run(stored, stored.example))
+    pages = [
+        Page(limit=1),
+        Page(limit=2, offset=1),
+        Page(offset=size // 2),
+        Page(limit=3, offset=size),
+    ]
+    for page in pages:
+        expected = rows(direct.run(stored, stored.example, page))
+        assert rows(served.run(stored, stored.example, page)) == expected, page
+
+
+@pytest.mark.parametrize(
+    ("cache_bytes", "later_pages"),
+    [(256 * 1024**2, "hrkg; hit"), (0, "hrkg; fwd=miss")],
+    ids=["cache", "no-cache"],
+)
+def test_later_pages_take_no_worker_when_answers_are_kept(cache_bytes: int, later_pages) -> None:
+    """The first page of a question runs it; the next pages, and the first again, are cut
+    from the answer kept then (``Cache-Status: hrkg; hit``). Without a cache each page is a
+    query of its own, run afresh each time."""
+    state = ServerState.open(ServerConfig(workers=1, cache_bytes=cache_bytes))
+    try:
+        client = TestClient(create_app(state))
+        statuses = []
+        for offset in (0, 2, 4, 0):
+            answer = client.get("/api/queries/cases", params={"limit": "2", "offset": offset})
+            assert answer.status_code == 200, answer.text
+            statuses.append(answer.headers["cache-status"])
+        assert statuses == ["hrkg; fwd=miss", *[later_pages] * 3]
+    finally:
+        state.close()

@@ -43,6 +43,7 @@ from pyoxigraph import Literal, NamedNode
 
 from hrkg.errors import ParameterError, QueryDefinitionError, UnknownQueryError
 from hrkg.namespaces import expand_curie
+from hrkg.results import Table
 from hrkg.settings import DEFAULT_BASE_IRI
 from hrkg.sparql_text import keywords, parameter_block, strip_comments, where_group_start
 
@@ -197,6 +198,14 @@ class Page:
         """The solution modifiers to append to a query that has none of its own."""
         limit = "" if self.limit is None else f"\nLIMIT {self.limit}"
         return limit + (f"\nOFFSET {self.offset}" if self.offset else "")
+
+    def cut_from(self, whole: Table) -> Table | None:
+        """This page of ``whole``, an answer from its first row in the same order; None when
+        ``whole`` was cut at a row cap before the page's last row, which is then unknown."""
+        end = None if self.limit is None else self.offset + self.limit
+        if whole.truncated and (end is None or end > len(whole.rows)):
+            return None
+        return Table(whole.variables, whole.rows[self.offset : end])
 
 
 def _page_number(name: str, value: object, minimum: int) -> int | None:

@@ -351,6 +351,10 @@ class IsolatedQueryRunner:
                 retry_after=max(1, math.ceil(self.timeout)),
             ) from None
 
+    @property
+    def keeps_answers(self) -> bool:
+        return self._cache.max_bytes > 0
+
     def idle_workers(self) -> int:
         """How many workers are free for a query now."""
         return self._idle.idle()
@@ -423,6 +427,10 @@ class IsolatedStore:
             named_graphs=[g.value for g in named_graphs] if named_graphs is not None else None,
             row_limit=min(row_limit or self.max_rows, self.max_rows),
         )
+
+    @property
+    def keeps_answers(self) -> bool:
+        return self.runner.keeps_answers
 
     @property
     def oxigraph(self):

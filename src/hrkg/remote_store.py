@@ -105,6 +105,8 @@ def query_form(text: str) -> str:
 class RemoteStore:
     """The :class:`~hrkg.store.Store` interface over the SPARQL 1.1 protocol."""
 
+    keeps_answers = False
+
     def __init__(
         self, endpoint: Endpoint, *, base_iri: str, max_query_chars: int = 100_000
     ) -> None:

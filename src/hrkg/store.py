@@ -26,6 +26,11 @@ QueryOutcome = Table | bool | list[Triple]
 class Store(Protocol):
     """What hrkg needs of a quad store."""
 
+    #: Whether the store keeps its answers for the next identical query (the server's
+    #: workers do). A page of a stored question is then cut from the whole answer, kept
+    #: for the pages that follow, instead of costing a query of its own.
+    keeps_answers: bool
+
     def query(
         self,
         text: str,
@@ -74,6 +79,8 @@ def check_read_only(text: str, max_chars: int) -> None:
 
 class OxigraphStore:
     """The embedded store: pyoxigraph in memory, or persistent in a folder."""
+
+    keeps_answers = False
 
     def __init__(self, path: Path | None = None, *, max_query_chars: int = 100_000) -> None:
         self.path = path
