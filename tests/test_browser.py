@@ -324,3 +324,44 @@ def test_a_long_answer_is_shown_a_page_at_a_time(browser, capped_server: str) ->
         expect(page.locator("#query-next")).to_be_hidden()
         assert len(set(after)) == 3, "each page shows other rows"
         watched.assert_clean()
+
+
+def test_the_browser_revalidates_an_answer_it_has_with_its_etag(watched: Watched) -> None:
+    """Asked the same question again, Chromium sends back the ``ETag`` of the answer it
+    kept (``If-None-Match``) by itself, the server answers 304 with no body, and the page
+    shows the same rows from the browser's copy.
+
+    The page (and Playwright) sees a 200 either way; the status that crossed the network
+    is in Chromium's own log, read through the DevTools protocol.
+    """
+    from playwright.sync_api import expect
+
+    page = watched.page
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    asked: list[str] = []  # request ids, in order
+    status_on_the_wire: dict[str, int] = {}
+    devtools.on(
+        "Network.requestWillBeSent",
+        lambda event: (
+            asked.append(event["requestId"]) if "/api/queries/" in event["request"]["url"] else None
+        ),
+    )
+    devtools.on(
+        "Network.responseReceivedExtraInfo",
+        lambda event: status_on_the_wire.setdefault(event["requestId"], event["statusCode"]),
+    )
+    page.goto("/")
+    page.click('[data-query="reports"]')
+    page.fill("#param-year", "2013")
+    sent, tags = [], []
+    for _ in range(2):
+        with page.expect_response(lambda response: "/api/queries/" in response.url) as answer:
+            page.click("#run-query")
+        sent.append(answer.value.request.all_headers())  # with what the network stack added
+        tags.append(answer.value.headers["etag"])
+        expect(page.locator("#query-status")).to_have_text("2 rows")
+        expect(page.locator("#results tbody tr")).to_have_count(2)
+    assert [status_on_the_wire.get(request) for request in asked] == [200, 304]
+    assert "if-none-match" not in sent[0] and sent[1].get("if-none-match") == tags[0] == tags[1]
+    watched.assert_clean()
