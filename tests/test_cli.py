@@ -100,6 +100,21 @@ def test_export_to_a_file(tmp_path: Path) -> None:
     assert target.read_bytes().count(b"\n") > 100
 
 
+def test_a_failed_export_leaves_no_file_and_no_folder(tmp_path: Path) -> None:
+    """An unknown graph is found once the output file is open (the export writes into it
+    as it goes): that file and the folders made for it go, and a file already there keeps
+    its bytes."""
+    target = tmp_path / "new" / "deeper" / "mali.ttl"
+    result = hrkg_cli("export", "--graph", "https://example.org/no-such-graph", "-o", str(target))
+    assert result.exit_code == 2 and "no graph named" in result.output
+    assert list(tmp_path.iterdir()) == []
+    kept = tmp_path / "kept.ttl"
+    kept.write_bytes(b"# earlier export\n")
+    result = hrkg_cli("export", "--graph", "https://example.org/no-such-graph", "-o", str(kept))
+    assert result.exit_code == 2 and kept.read_bytes() == b"# earlier export\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["kept.ttl"]
+
+
 def test_stats_counts_graphs() -> None:
     result = hrkg_cli("stats")
     assert result.exit_code == 0

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pyoxigraph
 import pytest
@@ -15,7 +16,7 @@ from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFor
 
 import hrkg
 from hrkg.errors import ExportError
-from hrkg.export import EXPORT_FORMATS, export_dataset, serialize_canonical
+from hrkg.export import EXPORT_FORMATS, export_dataset, serialize_canonical, write_dataset
 from hrkg.store import OxigraphStore
 
 COUNTRY_PAGE = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
@@ -193,6 +194,57 @@ def test_triple_formats_merge_a_triple_held_by_two_graphs() -> None:
 def test_default_graph_comes_after_the_named_graphs() -> None:
     lines = export_dataset(_store_of(EDGE_CASES), "nquads", {}).decode("utf-8").splitlines()
     assert lines[-1] == f'<{EX}c> <{EX}note> "in the default graph" .'
+
+
+#: A header already in the file before the export: the export must leave it alone, even
+#: when it starts again over what it wrote.
+HEADER = b"# written before the export\n"
+
+
+def _into_pipe(write) -> bytes:
+    """What ``write`` puts into a real pipe (a stream that cannot seek), read as it comes."""
+    reading, writing = os.pipe()
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(os.fdopen(reading, "rb").read()))
+    reader.start()
+    with os.fdopen(writing, "wb") as stream:
+        assert not stream.seekable()
+        write(stream)
+    reader.join()
+    return received[0]
+
+
+#: Many subjects, then (last in export order) a blank node that is never a subject: the
+#: triple formats meet it after writing a good deal, and must start again over it.
+LATE_BLANK = [
+    *(
+        Quad(_ex(f"s{number:05}"), _ex("name"), Literal(f"subject {number}"))
+        for number in range(3000)
+    ),
+    Quad(_ex("z"), _ex("knows"), LEAF),
+]
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
+@pytest.mark.parametrize("dataset", ["mali", "edge-cases", "late-blank"])
+def test_an_export_written_into_a_file_or_a_pipe_is_the_same_bytes(
+    kg: hrkg.KnowledgeGraph, tmp_path, fmt: str, dataset: str
+) -> None:
+    """Into a file after other bytes, into a pipe and into memory, the bytes the sorted
+    in-memory path gives, even when the export starts again over what it had written."""
+    if dataset == "mali":
+        store, prefixes = kg.store, kg.prefixes
+    else:
+        store = _store_of(EDGE_CASES if dataset == "edge-cases" else LATE_BLANK)
+        prefixes = {"ex": EX}
+    expected = export_dataset(store, fmt, prefixes)
+    assert expected == serialize_canonical(list(store.quads()), fmt, prefixes)  # not streamed
+    path = tmp_path / "export"
+    with path.open("wb") as file:
+        file.write(HEADER)
+        write_dataset(store, fmt, prefixes, file)
+    assert path.read_bytes() == HEADER + expected
+    assert _into_pipe(lambda stream: write_dataset(store, fmt, prefixes, stream)) == expected
 
 
 @pytest.fixture(scope="module")

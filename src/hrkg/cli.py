@@ -357,20 +357,21 @@ def export(
             f"{fmt!r} is not one of {', '.join(EXPORT_FORMATS)}", param_hint="--format"
         )
     graph = _graph(ctx)
-    data = graph.export(fmt, graphs=graph_names)
     if output is None:
-        sys.stdout.buffer.write(data)
+        graph.export_to(sys.stdout.buffer, fmt, graphs=graph_names)
         sys.stdout.flush()
-    else:
-        from hrkg.data_files import write_atomically
+        return
+    from hrkg.data_files import replacing
 
-        try:
-            write_atomically(output, data)
-        except OSError as error:
-            raise typer.BadParameter(
-                f"cannot write {output}: {error.strerror}", param_hint="--output"
-            ) from None
-        stderr.print(f"wrote {len(data):,} bytes of {fmt} to {output}")
+    try:
+        with replacing(output) as handle:  # written as it is made: never whole in memory
+            graph.export_to(handle, fmt, graphs=graph_names)
+            written = handle.tell()
+    except OSError as error:
+        raise typer.BadParameter(
+            f"cannot write {output}: {error.strerror}", param_hint="--output"
+        ) from None
+    stderr.print(f"wrote {written:,} bytes of {fmt} to {output}")
 
 
 @app.command("stats")

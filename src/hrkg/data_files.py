@@ -12,8 +12,10 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat
@@ -83,18 +85,30 @@ def is_canonical(path: Path) -> bool:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file."""
+    with replacing(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """A new file to write, which replaces ``path`` when the block ends without an error:
+    no reader or crash ever sees a partial file. If the block raises, the file and any
+    folder made for it are removed, and ``path`` is left as it was."""
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
     )
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        for folder in made:  # the deepest first
+            folder.rmdir()
         raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:

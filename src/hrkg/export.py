@@ -16,6 +16,9 @@ bytes it returns.
 subject, then rdf:type, rdfs:label and dcterms:title before other predicates. Those files
 are small and read by people, and their bytes must not change.
 
+An export can also be written straight into a file (:func:`write_dataset`), so that a
+large dataset's bytes are never all in memory.
+
 Both are deterministic. Duplicates are merged: the triple formats (Turtle, N-Triples,
 RDF/XML) merge the chosen graphs, while the quad formats (TriG, N-Quads, JSON-LD) keep the
 provenance graphs. Blank nodes get RDFC-1.0 labels, computed from the quads that mention a
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from operator import attrgetter
+from typing import BinaryIO
 
 import pyoxigraph
 from pyoxigraph import (
@@ -150,31 +154,64 @@ def export_dataset(
     prefixes: Mapping[str, str],
     graphs: Sequence[NamedNode] | None = None,
 ) -> bytes:
-    """The store's dataset (or the chosen graphs) in ``fmt``, deterministic bytes.
+    """The store's dataset (or the chosen graphs) in ``fmt``, deterministic bytes."""
+    output = io.BytesIO()  # written into as it grows: the bytes are never copied whole
+    write_dataset(store, fmt, prefixes, output, graphs)
+    return output.getvalue()
 
-    An Oxigraph store is streamed in export order; any other store (a remote endpoint)
-    hands over its quads, which are sorted in memory to the same order and bytes.
+
+def write_dataset(
+    store: Store,
+    fmt: str,
+    prefixes: Mapping[str, str],
+    output: BinaryIO,
+    graphs: Sequence[NamedNode] | None = None,
+) -> None:
+    """Write the store's dataset (or the chosen graphs) in ``fmt`` into ``output``: the
+    same bytes as :func:`export_dataset`.
+
+    An Oxigraph store is streamed in export order, each piece written as it is made, so
+    that the export holds little besides the store. Any other store (a remote endpoint)
+    hands over its quads, which are sorted in memory to the same order and bytes. A
+    stream that cannot seek (a pipe) gets the export made whole first: the rare export
+    that must start again (see :func:`_stream_triples`) could not take back what it wrote.
     """
     quads = select_quads(store, graphs)  # checks the graph names, whichever path follows
     chosen = export_format(fmt)
     oxigraph = getattr(store, "oxigraph", None)
     if not isinstance(oxigraph, pyoxigraph.Store) or _has_blank_graph_name(oxigraph):
-        return serialize_canonical(quads, fmt, prefixes)
+        _write_canonical(quads, chosen, prefixes, output)
+        return
+    if not output.seekable():
+        output.write(export_dataset(store, fmt, prefixes, graphs))
+        return
     source = _Source.of(oxigraph, graphs)
     if fmt == "jsonld":
-        return _stream_quads(source, partial(_jsonld, prefixes=prefixes))
-    write = partial(_serialize, chosen=chosen, prefixes=prefixes)
-    return _stream_quads(source, write) if chosen.keeps_graphs else _stream_triples(source, write)
+        _stream_quads(source, partial(_jsonld, prefixes=prefixes, output=output))
+        return
+    write = partial(_serialize, chosen=chosen, prefixes=prefixes, output=output)
+    if chosen.keeps_graphs:
+        _stream_quads(source, write)
+    else:
+        _stream_triples(source, write, output)
 
 
 def serialize_canonical(quads: Iterable[Quad], fmt: str, prefixes: Mapping[str, str]) -> bytes:
     """Any quads in ``fmt`` (a key of :data:`EXPORT_FORMATS`), in export order, in memory."""
-    chosen = export_format(fmt)
-    if fmt == "jsonld":
-        return _jsonld(_ordered_quads(quads), prefixes)
-    if chosen.keeps_graphs:
-        return _serialize(_ordered_quads(quads), chosen, prefixes)
-    return _serialize(_ordered_triples(quads), chosen, prefixes)
+    output = io.BytesIO()
+    _write_canonical(quads, export_format(fmt), prefixes, output)
+    return output.getvalue()
+
+
+def _write_canonical(
+    quads: Iterable[Quad], chosen: ExportFormat, prefixes: Mapping[str, str], output: BinaryIO
+) -> None:
+    if chosen.name == "jsonld":
+        _jsonld(_ordered_quads(quads), prefixes, output)
+    elif chosen.keeps_graphs:
+        _serialize(_ordered_quads(quads), chosen, prefixes, output)
+    else:
+        _serialize(_ordered_triples(quads), chosen, prefixes, output)
 
 
 def _ordered_quads(quads: Iterable[Quad]) -> list[Quad]:
@@ -193,12 +230,12 @@ def _ordered_triples(quads: Iterable[Quad]) -> list[Triple]:
 
 
 def _serialize(
-    items: Iterable[Triple] | Iterable[Quad], chosen: ExportFormat, prefixes: Mapping[str, str]
-) -> bytes:
-    """Write straight into one growing buffer: the bytes are never copied whole."""
-    output = io.BytesIO()
+    items: Iterable[Triple] | Iterable[Quad],
+    chosen: ExportFormat,
+    prefixes: Mapping[str, str],
+    output: BinaryIO,
+) -> None:
     pyoxigraph.serialize(items, output, chosen.rdf_format, prefixes=dict(prefixes))
-    return output.getvalue()
 
 
 def select_quads(store: Store, graphs: Sequence[NamedNode] | None) -> Iterable[Quad]:
@@ -289,10 +326,10 @@ def _grouped(items: Iterable, key: Callable) -> dict:
 # Quad formats: graph by graph.
 
 
-def _stream_quads(source: _Source, write: Callable[[Iterator[Quad]], bytes]) -> bytes:
+def _stream_quads(source: _Source, write: Callable[[Iterator[Quad]], None]) -> None:
     """Every quad in export order, one graph at a time, handed to ``write``."""
     blank = _grouped(_canonicalised(_blank_quads(source)), attrgetter("graph_name"))
-    return write(_in_order(_graph_blocks(source, blank)))
+    write(_in_order(_graph_blocks(source, blank)))
 
 
 def _graph_blocks(source: _Source, blank: dict[GraphName, list[Quad]]) -> Iterator[Block]:
@@ -322,21 +359,27 @@ class _UnlabelledBlankNode(Exception):
     """A blank node that is never a subject turned up: the export restarts after a full scan."""
 
 
-def _stream_triples(source: _Source, write: Callable[[Iterator[Triple]], bytes]) -> bytes:
-    """Every merged triple in export order, one subject at a time, handed to ``write``.
+def _stream_triples(
+    source: _Source, write: Callable[[Iterator[Triple]], None], output: BinaryIO
+) -> None:
+    """Every merged triple in export order, one subject at a time, handed to ``write``,
+    which writes into ``output`` (a stream that can seek).
 
     Blank nodes are first looked for around the blank subjects, which the list of subjects
     gives for free: in RDF lists, OWL class expressions and shapes every blank node is a
     subject. One that never is (``ex:a ex:b [] .``) is met in the stream; the export then
-    starts again with the blank nodes of a full scan, slower but exact.
+    starts again, over what it wrote, with the blank nodes of a full scan: slower but exact.
     """
     subjects = _subjects(source)
+    start = output.tell()
     try:
         blank = _blank_triples(_quads_around_blank_subjects(source, subjects))
-        return write(_in_order(_subject_blocks(source, subjects, blank, strict=True)))
+        write(_in_order(_subject_blocks(source, subjects, blank, strict=True)))
     except _UnlabelledBlankNode:
+        output.seek(start)
+        output.truncate()
         blank = _blank_triples(_blank_quads(source))
-        return write(_in_order(_subject_blocks(source, subjects, blank, strict=False)))
+        write(_in_order(_subject_blocks(source, subjects, blank, strict=False)))
 
 
 def _subjects(source: _Source) -> list[Subject]:
@@ -400,7 +443,7 @@ def _in_order(blocks: Iterable[Block]) -> Iterator:
 # --- JSON-LD --------------------------------------------------------------------------------
 
 
-def _jsonld(quads: Iterable[Quad], prefixes: Mapping[str, str]) -> bytes:
+def _jsonld(quads: Iterable[Quad], prefixes: Mapping[str, str], output: BinaryIO) -> None:
     """JSON-LD with a context, named graphs kept, via rdflib (pyoxigraph writes no context).
 
     The rdflib dataset is built term by term, in export order and with the canonical blank
@@ -415,7 +458,8 @@ def _jsonld(quads: Iterable[Quad], prefixes: Mapping[str, str]) -> bytes:
         graph.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
     text = dataset.serialize(format="json-ld", context=dict(sorted(prefixes.items())), indent=1)
     document = _sorted_node_lists(json.loads(text))
-    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False)
+    output.write(text.encode("utf-8"))
 
 
 def _sorted_node_lists(value: object) -> object:

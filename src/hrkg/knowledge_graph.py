@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from pyoxigraph import NamedNode
 
 from hrkg.catalog import Catalog, Page, StoredQuery
 from hrkg.content import ContentLayout
 from hrkg.errors import QueryError
-from hrkg.export import export_dataset
+from hrkg.export import export_dataset, write_dataset
 from hrkg.loading import open_store
 from hrkg.namespaces import all_prefixes
 from hrkg.results import Table
@@ -136,6 +136,14 @@ class KnowledgeGraph:
         """The dataset (or some graphs of it) in an RDF format, deterministic bytes."""
         chosen = [NamedNode(graph) for graph in graphs] if graphs else None
         return export_dataset(self.store, fmt, self.prefixes, chosen)
+
+    def export_to(
+        self, output: BinaryIO, fmt: str = "turtle", *, graphs: Sequence[str] | None = None
+    ) -> None:
+        """Write the same bytes as :meth:`export` into ``output`` (a binary file) as they
+        are made, so that a large export is never whole in memory."""
+        chosen = [NamedNode(graph) for graph in graphs] if graphs else None
+        write_dataset(self.store, fmt, self.prefixes, output, chosen)
 
     @cached_property
     def validator(self) -> Validator:
