@@ -302,6 +302,57 @@ def test_graph_store_read(client: TestClient) -> None:
     assert client.get("/graph-store", params={"graph": "https://x.org/none"}).status_code == 404
 
 
+GRAPH_STORE_FORMATS = ["turtle", "ntriples", "xml", "trig", "nquads"]
+
+
+@pytest.mark.parametrize("fmt", GRAPH_STORE_FORMATS)
+@pytest.mark.parametrize("which", ["default", "graph"])
+def test_graph_store_read_gives_the_export(kg, client: TestClient, fmt: str, which) -> None:
+    """The Graph Store read of the union or one graph is what ``hrkg export`` writes for
+    the same data, byte for byte, with its length announced before the stream."""
+    params = {"default": ""} if which == "default" else {"graph": COUNTRY_PAGE}
+    answer = client.get("/graph-store", params={**params, "format": fmt})
+    assert answer.status_code == 200, answer.text
+    expected = kg.export(fmt, graphs=None if which == "default" else [COUNTRY_PAGE])
+    assert answer.content == expected
+    assert answer.headers["content-length"] == str(len(expected))
+
+
+def test_an_update_waits_for_a_graph_store_read_in_progress(writable: TestClient) -> None:
+    """A read streams one version of the data: an update arriving while it is being written
+    waits for it, and the next read has the update."""
+    state: ServerState = writable.app.state.hrkg
+    entered, release = threading.Event(), threading.Event()
+    exporting = state.kg.export_to
+
+    def slow_export(*args, **kwargs) -> None:
+        entered.set()
+        release.wait(30)
+        exporting(*args, **kwargs)
+
+    state.kg.export_to = slow_export  # the real export, started late: the update must wait
+    reads: list = []
+    reader = threading.Thread(
+        target=lambda: reads.append(writable.get("/graph-store?default&format=nquads"))
+    )
+    updater = threading.Thread(target=insert_into_scratch, args=(writable,))
+    try:
+        reader.start()
+        assert entered.wait(30)
+        updater.start()
+        time.sleep(0.5)
+        assert updater.is_alive(), "the update went ahead while the read was being written"
+    finally:
+        release.set()
+        reader.join(60)
+        if updater.ident is not None:
+            updater.join(60)
+        del state.kg.export_to
+    assert b"/graph/scratch>" not in reads[0].content
+    after = writable.get("/graph-store?default&format=nquads")
+    assert b"/graph/scratch>" in after.content
+
+
 def test_update_needs_the_token(writable: TestClient) -> None:
     update = (
         "INSERT DATA { GRAPH <https://w3id.org/hrkg/graph/scratch> "

@@ -12,12 +12,15 @@ access.
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph
 from pyoxigraph import NamedNode, Quad, RdfFormat
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.templating import Jinja2Templates
 
 from hrkg.errors import QueryError
@@ -163,7 +166,14 @@ async def _page(
 
 
 async def graph_store(request: Request) -> Response:
-    """Graph Store Protocol, read access: ``?graph=IRI`` or ``?default`` (the union)."""
+    """Graph Store Protocol, read access: ``?graph=IRI`` or ``?default`` (the union).
+
+    The graph (or the whole dataset) is written as ``hrkg export`` writes it, the same
+    bytes, by a thread into a temporary file, then streamed from there: a large dataset is
+    never whole in memory, and the event loop goes on serving other requests meanwhile.
+    JSON-LD is the one exception: the export's JSON-LD goes through rdflib, too slow for a
+    whole dataset, so the merged triples are written by pyoxigraph instead (no context).
+    """
     state: ServerState = request.app.state.hrkg
     params = request.query_params
     if ("graph" in params) == ("default" in params):
@@ -173,6 +183,7 @@ async def graph_store(request: Request) -> Response:
         return PlainTextResponse(
             "offered: " + ", ".join(ENTITY_MEDIA.values()) + "\n", status_code=406
         )
+    graphs = None
     if "graph" in params:
         try:
             graph = NamedNode(params["graph"])
@@ -180,16 +191,37 @@ async def graph_store(request: Request) -> Response:
             return PlainTextResponse("the graph IRI is invalid\n", status_code=400)
         if graph not in state.kg.store.graph_names():
             return PlainTextResponse(f"no graph <{graph.value}>\n", status_code=404)
-        quads = list(state.kg.store.quads(graph))
-    else:
-        quads = list(state.kg.store.quads())
-    if fmt in QUAD_FORMATS:
-        data = pyoxigraph.serialize(
-            canonical_quads(quads), format=QUAD_FORMATS[fmt], prefixes=state.kg.prefixes
-        )
-    else:
-        merged = canonical_quads(Quad(q.subject, q.predicate, q.object) for q in quads)
-        data = pyoxigraph.serialize(
-            [q.triple for q in merged], format=GRAPH_FORMATS[fmt], prefixes=state.kg.prefixes
-        )
-    return Response(data or b"", media_type=ENTITY_MEDIA[fmt])
+        graphs = [graph.value]
+    # No name: gone once closed. It outlives this function (the response reads it), so
+    # it is closed by _pieces, or here on an error.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        if fmt == "jsonld":
+            await state.run_in_thread(_write_jsonld_triples, state, graphs, spool)
+        else:
+            await state.run_in_thread(state.export_to, spool, fmt, graphs)
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return StreamingResponse(
+        _pieces(spool), media_type=ENTITY_MEDIA[fmt], headers={"Content-Length": str(size)}
+    )
+
+
+def _write_jsonld_triples(state: ServerState, graphs: list[str] | None, output: BinaryIO) -> None:
+    names = [NamedNode(graph) for graph in graphs] if graphs else [None]
+    quads = [quad for name in names for quad in state.kg.store.quads(name)]
+    merged = canonical_quads(Quad(q.subject, q.predicate, q.object) for q in quads)
+    pyoxigraph.serialize(
+        [quad.triple for quad in merged], output, RdfFormat.JSON_LD, prefixes=state.kg.prefixes
+    )
+
+
+def _pieces(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """The file's bytes a piece at a time; the file is closed (and so removed) at the end,
+    or when the client goes away before it."""
+    with spool:
+        while piece := spool.read(size):
+            yield piece

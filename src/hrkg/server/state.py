@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -71,6 +71,13 @@ class ServerState:
     async def run_in_thread(self, function: Callable[..., T], *args, **kwargs) -> T:
         """Blocking work (a query waiting on its worker) off the event loop."""
         return await run_in_threadpool(function, *args, **kwargs)
+
+    def export_to(self, output: BinaryIO, fmt: str, graphs: Sequence[str] | None) -> None:
+        """Export the primary store (or some graphs) into ``output``, with updates held off
+        meanwhile: the export reads the store many times over, and must read one version
+        of it. Whole exports take turns too, so that only one at a time streams the store."""
+        with self._write_lock:
+            self.kg.export_to(output, fmt, graphs=graphs)
 
     def apply_update(self, update: str) -> None:
         """Run a SPARQL update on the primary store, with the readers stopped meanwhile.
