@@ -6,6 +6,8 @@ Exit codes: 0 success, 1 a check found problems, 2 bad usage or bad input.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +100,21 @@ def test_export_to_a_file(tmp_path: Path) -> None:
     result = hrkg_cli("export", "--format", "nquads", "-o", str(target))
     assert result.exit_code == 0
     assert target.read_bytes().count(b"\n") > 100
+
+
+def test_an_export_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    """A new file is readable as ``open`` would make it (not private to its writer, as the
+    temporary file it starts as is); a file replaced keeps its own permissions."""
+    previous = os.umask(0o022)
+    try:
+        target = tmp_path / "mali.ttl"
+        assert hrkg_cli("export", "-o", str(target)).exit_code == 0
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+        target.chmod(0o640)
+        assert hrkg_cli("export", "--format", "nquads", "-o", str(target)).exit_code == 0
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)
 
 
 def test_a_failed_export_leaves_no_file_and_no_folder(tmp_path: Path) -> None:

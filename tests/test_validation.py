@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -141,6 +143,23 @@ def test_add_writes_canonically_and_records_the_change(dataset: Path) -> None:
     assert check.exit_code == 0, "written files are canonical"
     again = add_to(dataset, GOOD / "new-case.ttl")
     assert "0 new triples" in again.output and "nothing new to write" in again.output
+
+
+def test_add_gives_written_files_the_usual_permissions(dataset: Path) -> None:
+    """The files an addition writes start as private temporary files, then are renamed: the
+    source's graph file keeps the permissions it had, and the new change log gets what
+    ``open`` would give it (0666 less the umask)."""
+    graph_file = dataset / "data" / "graphs" / "amnesty-mali-country-page.trig"
+    graph_file.chmod(0o640)
+    previous = os.umask(0o022)
+    try:
+        result = add_to(dataset, GOOD / "new-case.ttl")
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    changelog = hrkg.open(dataset).layout.changelog_file
+    assert stat.S_IMODE(graph_file.stat().st_mode) == 0o640
+    assert stat.S_IMODE(changelog.stat().st_mode) == 0o644
 
 
 def test_dry_run_shows_and_writes_nothing(dataset: Path) -> None:

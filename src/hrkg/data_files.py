@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -103,6 +104,7 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
         with os.fdopen(descriptor, "wb") as handle:
             yield handle
             handle.flush()
+            os.fchmod(handle.fileno(), _mode_for(path))  # mkstemp makes it private (0600)
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
@@ -115,6 +117,29 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a file written at ``path`` gets: those of the file it replaces, or
+    for a new file what ``open`` would give it (0666 less the umask)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (setting it to
+    read it back would race with other threads creating files)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def format_file(path: Path) -> bool:
@@ -139,6 +164,7 @@ def _write_temporary(path: Path, data: bytes) -> Path:
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
+        os.fchmod(handle.fileno(), _mode_for(path))
         os.fsync(handle.fileno())
     return Path(temporary)
 
