@@ -318,6 +318,18 @@ def test_graph_store_read_gives_the_export(kg, client: TestClient, fmt: str, whi
     assert answer.headers["content-length"] == str(len(expected))
 
 
+@pytest.mark.parametrize("which", ["default", "graph"])
+def test_graph_store_read_in_jsonld_has_the_merged_triples(kg, client: TestClient, which) -> None:
+    params = {"default": ""} if which == "default" else {"graph": COUNTRY_PAGE}
+    answer = client.get("/graph-store", params={**params, "format": "jsonld"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    triples = set(pyoxigraph.parse(answer.content, pyoxigraph.RdfFormat.JSON_LD))
+    graphs = None if which == "default" else [COUNTRY_PAGE]
+    exported = kg.export("ntriples", graphs=graphs)
+    assert triples == set(pyoxigraph.parse(exported, pyoxigraph.RdfFormat.N_TRIPLES))
+
+
 def test_an_update_waits_for_a_graph_store_read_in_progress(writable: TestClient) -> None:
     """A read streams one version of the data: an update arriving while it is being written
     waits for it, and the next read has the update."""
