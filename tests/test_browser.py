@@ -365,3 +365,24 @@ def test_the_browser_revalidates_an_answer_it_has_with_its_etag(watched: Watched
     assert [status_on_the_wire.get(request) for request in asked] == [200, 304]
     assert "if-none-match" not in sent[0] and sent[1].get("if-none-match") == tags[0] == tags[1]
     watched.assert_clean()
+
+
+def test_a_cut_timeline_or_search_says_it_is_cut(browser, capped_server: str) -> None:
+    """A server that sends at most 4 rows: the timeline and the entity search say they show
+    only the first rows and how to see the rest, rather than pass a part for the whole."""
+    from playwright.sync_api import expect
+
+    with _watching(browser, capped_server) as watched:
+        page = watched.page
+        page.goto("/")
+        page.click("#tab-timeline")
+        expect(page.locator("#timeline-status")).to_contain_text("The first 4 dated items")
+        expect(page.locator("#timeline-status")).to_contain_text("Choose a shorter period")
+        expect(page.locator("#timeline .timeline-item")).to_have_count(4)
+        page.click("#tab-search")
+        page.fill("#entity-search", "Mali")
+        page.press("#entity-search", "Enter")
+        status = page.locator("#entity-status")
+        expect(status).to_contain_text("The server cut the answer at 4 rows")
+        expect(status).to_contain_text("type more letters")
+        watched.assert_clean()

@@ -312,7 +312,7 @@ async function searchEntities(event) {
   const round = ++searchRound;
   status.textContent = "Searching…";
   try {
-    const { data } = await getJson(`/api/queries/entity?${new URLSearchParams({ label })}`,
+    const { data, headers } = await getJson(`/api/queries/entity?${new URLSearchParams({ label })}`,
       "application/sparql-results+json");
     if (round !== searchRound) return;
     const found = new Map();
@@ -324,6 +324,10 @@ async function searchEntities(event) {
     status.textContent = entities.length
       ? `${entities.length} ${entities.length === 1 ? "entity matches" : "entities match"} “${label}”.`
       : `No entity's label contains “${label}”.`;
+    if (headers.get(TRUNCATED_HEADER)) {
+      status.textContent += ` The server cut the answer at ${data.results.bindings.length} rows: ` +
+        "there may be more; type more letters to narrow the search.";
+    }
     list.replaceChildren(...entities.map(([iri, name]) => {
       const path = localPath(iri);
       const kind = path ? path.split("/")[2] : null;
@@ -381,7 +385,7 @@ async function loadTimeline(event) {
   showError($("timeline-error"), "");
   status.textContent = "Loading…";
   try {
-    const [{ data }, titles] = await Promise.all([
+    const [{ data, headers }, titles] = await Promise.all([
       getJson(`/api/queries/timeline?${formParameters(form)}`, "application/sparql-results+json"),
       loadDocumentTitles(),
     ]);
@@ -395,6 +399,11 @@ async function loadTimeline(event) {
     const reported = data.results.bindings.some((row) => row.dateBasis && row.dateBasis.value !== "stated");
     $("timeline-legend").hidden = !reported;
     status.textContent = `${count} dated ${count === 1 ? "item" : "items"} in ${years.size} ${years.size === 1 ? "year" : "years"}.`;
+    if (headers.get(TRUNCATED_HEADER)) {
+      // The server cut the answer at its row cap: say so, rather than pass a part for the whole.
+      status.textContent = `The first ${count} dated items, in ${years.size} ${years.size === 1 ? "year" : "years"}: ` +
+        `the server sends at most ${count} rows at a time. Choose a shorter period to see the rest.`;
+    }
     output.replaceChildren(...[...years].map(([year, rows]) =>
       h("section", { class: "timeline-year", id: `year-${year}`, "aria-labelledby": `year-${year}-heading` },
         h("h3", { id: `year-${year}-heading` }, year),
