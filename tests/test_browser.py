@@ -383,6 +383,7 @@ def test_a_cut_timeline_or_search_says_it_is_cut(browser, capped_server: str) ->
         page.fill("#entity-search", "Mali")
         page.press("#entity-search", "Enter")
         status = page.locator("#entity-status")
-        expect(status).to_contain_text("The server cut the answer at 4 rows")
+        expect(status).to_contain_text("The server sends at most 4 at a time")
+        expect(page.locator("#entity-results li")).to_have_count(4)
         expect(status).to_contain_text("type more letters")
         watched.assert_clean()

@@ -484,7 +484,34 @@ def sources_of_oracle(kg, ref: Reference, params, rows: list[Row]) -> None:
     assert bool(rows) == in_documents, f"{len(rows)} rows about {iri}"
 
 
+def search_oracle(kg, ref: Reference, params, rows: list[Row]) -> None:
+    """Each entity with a label (any language) containing the text, once, with its least
+    English label and its types; those without an English label or a type are left out."""
+    text = plain(params["text"]).lower()
+    label, rdf_type = ("uri", RDFS_LABEL, None, None), ("uri", RDF_TYPE, None, None)
+    english: dict[str, list[str]] = {}
+    types: dict[str, set[str]] = {}
+    for subject, predicate, obj, _ in ref.quads:
+        tag = (obj[2] or "").lower() if obj[0] == "literal" else ""
+        if predicate == label and (tag == "en" or tag.startswith("en-")):  # LANGMATCHES
+            english.setdefault(subject[1], []).append(obj[1])
+        elif predicate == rdf_type:
+            types.setdefault(subject[1], set()).add(obj[1])
+    expected = {
+        (entity, min(english[entity]), tuple(sorted(types[entity])))
+        for entity, labels in ref.labels.items()
+        if any(text in name.lower() for name in labels) and entity in english and entity in types
+    }
+    found = [
+        (value(row, "entity"), value(row, "label"), tuple(sorted(value(row, "types").split("; "))))
+        for row in rows
+    ]
+    assert len(found) == len(set(found)), "an entity listed twice"
+    assert set(found) == expected, f"search {text!r}: {len(found)} rows, expected {len(expected)}"
+
+
 ORACLES: dict[str, Oracle] = {
+    "search": search_oracle,
     "reports": reports_oracle,
     "indicators": indicators_oracle,
     "timeline": timeline_oracle,
