@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import threading
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 import generate
 from hrkg.catalog import Page
 from hrkg.server import ServerConfig
 from hrkg.server.state import ServerState
-from run import HrkgSide
+from run import HrkgSide, environment
 from validation import parse_size
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -178,11 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "callers": args.callers,
         "workers": 2,
         "questions": figures,
-        "environment": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "pyoxigraph": version("pyoxigraph"),
-        },
+        "environment": environment(),
     }
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / "answer_cache.json"

@@ -16,18 +16,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 import generate
 import hrkg
+from run import environment
 from validation import parse_size
 
 
@@ -109,11 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale,
         "triples": manifest.triples,
         "formats": figures,
-        "environment": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "pyoxigraph": version("pyoxigraph"),
-        },
+        "environment": environment(),
     }
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / "export_memory.json"
