@@ -40,6 +40,7 @@ CASES = [
     ("timeline-2013-02-to-2013-05", "timeline", {"from": "2013-02", "to": "2013-05"}),
     ("indicators-life-expectancy", "indicators", {"indicator": "life-expectancy"}),
     ("entity-label-sanogo", "entity", {"label": "sanogo"}),
+    ("entity-iri-and-label", "entity", {"iri": "person:amadou-sanogo", "label": "Touré"}),
     ("sources-of-april-2012-case", "sources-of", {"iri": APRIL_2012_CASE}),
 ]
 
@@ -216,6 +217,17 @@ def test_entity_by_iri_and_by_label_agree(kg: hrkg.KnowledgeGraph) -> None:
         if r["entity"] == by_iri[0]["entity"]
     ]
     assert by_iri == by_label
+
+
+def test_entity_given_both_an_iri_and_a_label_answers_for_the_iri(
+    kg: hrkg.KnowledgeGraph,
+) -> None:
+    """The IRI wins, even when the label names other entities or none."""
+    by_iri = kg.query("entity", iri="person:amadou-sanogo").values()
+    assert by_iri
+    for label in ("Touré", "no such name"):
+        both = kg.query("entity", iri="person:amadou-sanogo", label=label).values()
+        assert both == by_iri
 
 
 @pytest.mark.parametrize("text", ["Sanogo", "mali", "TOURÉ", "a", "no such name"])
