@@ -135,6 +135,12 @@ def _merged(quads: Iterable[Quad]) -> set[Quad]:
     return {Quad(quad.subject, quad.predicate, quad.object) for quad in quads}
 
 
+def canonical_triples(quads: Iterable[Quad]) -> list[Triple]:
+    """The quads' triples, graphs merged, in data-file order: each once, blank nodes
+    canonically labelled (an entity page's or a graph's triples, written by pyoxigraph)."""
+    return [quad.triple for quad in canonical_quads(_merged(quads))]
+
+
 # --- Export ---------------------------------------------------------------------------------
 
 

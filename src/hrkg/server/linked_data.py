@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.templating import Jinja2Templates
 
 from hrkg.errors import QueryError
-from hrkg.export import canonical_quads
+from hrkg.export import canonical_quads, canonical_triples
 from hrkg.results import Table, compact
 from hrkg.server.negotiation import GRAPH_MEDIA, choose, wants_html
 from hrkg.server.sparql_protocol import GRAPH_FORMATS, error_response
@@ -107,11 +107,9 @@ async def entity(request: Request) -> Response:
             canonical_quads(quads), format=QUAD_FORMATS[fmt], prefixes=state.kg.prefixes
         )
     else:
-        triples = [
-            quad.triple
-            for quad in canonical_quads(Quad(q.subject, q.predicate, q.object) for q in quads)
-        ]
-        data = pyoxigraph.serialize(triples, format=GRAPH_FORMATS[fmt], prefixes=state.kg.prefixes)
+        data = pyoxigraph.serialize(
+            canonical_triples(quads), format=GRAPH_FORMATS[fmt], prefixes=state.kg.prefixes
+        )
     return Response(data or b"", media_type=ENTITY_MEDIA[fmt], headers={"Vary": "Accept"})
 
 
@@ -213,9 +211,8 @@ async def graph_store(request: Request) -> Response:
 def _write_jsonld_triples(state: ServerState, graphs: list[str] | None, output: BinaryIO) -> None:
     names = [NamedNode(graph) for graph in graphs] if graphs else [None]
     quads = [quad for name in names for quad in state.kg.store.quads(name)]
-    merged = canonical_quads(Quad(q.subject, q.predicate, q.object) for q in quads)
     pyoxigraph.serialize(
-        [quad.triple for quad in merged], output, RdfFormat.JSON_LD, prefixes=state.kg.prefixes
+        canonical_triples(quads), output, RdfFormat.JSON_LD, prefixes=state.kg.prefixes
     )
 
 
