@@ -14,7 +14,9 @@ something on any machine::
   text on both sides (``StoredQuery.sparql`` with the header's ``example`` parameters),
   median of ``--repeat`` runs. Row counts must agree; a mismatch is printed, recorded and
   makes the exit code 1;
-- **Turtle export** of the union of the graphs;
+- **Turtle export** of the union of the graphs: hrkg's canonical order (sorted, each
+  triple once, deterministic; ``hrkg export``'s default) and its store order (``--order
+  store``, unsorted and fast), both against rdflib's one Turtle export;
 - **validation** of a 300-triple batch: hrkg's fast path (``kg.validator.check``), and
   as the baseline full pySHACL on everything, up to ``--full-up-to`` only;
 - **peak memory** of each side, and the **persistent store**: the first
@@ -90,6 +92,10 @@ MAX_RESTARTS = 20
 TARGET_SCALE = 1_000_000
 #: Steps a worker can run, in order.
 STEPS = ("load", "questions", "export", "validation")
+#: The export's timed steps on hrkg's side, by the order each writes in.
+EXPORT_STEPS = {"export": "canonical", "export:store": "store"}
+#: Where a step has no run of its own on rdflib's side, the step that is its baseline.
+BASELINE_STEPS = {"export:store": "export"}
 HRKG_STYLE = {"linestyle": "-", "marker": "o"}
 RDFLIB_STYLE = {"linestyle": "--", "marker": "x"}
 
@@ -211,7 +217,7 @@ class Side(Protocol):
 
     def query(self, text: str) -> int: ...
 
-    def export(self) -> int: ...
+    def export(self, order: str = "canonical") -> int: ...
 
 
 class HrkgSide:
@@ -262,8 +268,8 @@ class HrkgSide:
         """The path ``kg.query`` takes, minus dropping the parameter columns."""
         return len(self.kg.store.query(text).rows)
 
-    def export(self) -> int:
-        return len(self.kg.export("turtle"))
+    def export(self, order: str = "canonical") -> int:
+        return len(self.kg.export("turtle", order=order))
 
     def validate(self, quads: list) -> Any:
         return self.kg.validator.check(quads, [])
@@ -294,7 +300,8 @@ class RdflibSide:
     def query(self, text: str) -> int:
         return len(list(self.dataset.query(text)))
 
-    def export(self) -> int:
+    def export(self, order: str = "canonical") -> int:
+        """rdflib's Turtle, whatever the order asked for (it always sorts)."""
         return len(self.dataset.serialize(format="turtle", encoding="utf-8"))
 
     def validation_graph(self, quads: list) -> Any:
@@ -349,9 +356,14 @@ def worker_questions(
 def worker_export(
     side: HrkgSide | RdflibSide, progress: Progress, args: argparse.Namespace
 ) -> None:
-    with progress.step("export", STEP_CEILING_SECONDS) as record:
-        runs, size = timed_runs(side.export, args.repeat, args.budget, STEP_CEILING_SECONDS)
-        record.update(runs=runs, bytes=size)
+    """The Turtle export; hrkg's also in store order (``--order store``), which rdflib has
+    not: its one export is the baseline of both."""
+    orders = EXPORT_STEPS if isinstance(side, HrkgSide) else {"export": "canonical"}
+    for step, order in orders.items():
+        with progress.step(step, STEP_CEILING_SECONDS) as record:
+            export = partial(side.export, order)
+            runs, size = timed_runs(export, args.repeat, args.budget, STEP_CEILING_SECONDS)
+            record.update(runs=runs, bytes=size)
 
 
 def worker_validation(
@@ -651,7 +663,8 @@ def compare(step: str, hrkg_run: SideRun, rdflib_run: SideRun | None) -> dict[st
         entry["problem"] = True
     if rdflib_run is None:
         return entry
-    theirs = figures(rdflib_run.records.get(step)) or {"status": "missing", "runs": []}
+    baseline_step = BASELINE_STEPS.get(step, step)
+    theirs = figures(rdflib_run.records.get(baseline_step)) or {"status": "missing", "runs": []}
     entry["rdflib"] = theirs
     note, problem = baseline_note(step, theirs)
     if note:
@@ -730,7 +743,8 @@ def scale_result(
 ) -> dict[str, Any]:
     """Everything measured at one scale, as written to ``results/<scale>.json``."""
     exported = exports_at(args, manifest.requested_triples)
-    steps = ["load", *question_steps(runs.hrkg), *(["export"] if exported else []), "validation"]
+    exports = list(EXPORT_STEPS) if exported else []
+    steps = ["load", *question_steps(runs.hrkg), *exports, "validation"]
     operations = [compare(step, runs.hrkg, runs.rdflib) for step in steps]
     failed = [f"{run.name}: {'; '.join(run.failures)}" for run in runs.all() if not run.completed]
     failed += store_disagreements(runs)
@@ -820,6 +834,7 @@ def operation_label(step: str) -> str:
     labels = {
         "load": "load",
         "export": "Turtle export",
+        "export:store": "Turtle export, store order",
         "validation": "validate 300 triples (rdflib: full pySHACL)",
     }
     return labels.get(step, step.removeprefix("question:"))
@@ -1000,6 +1015,7 @@ def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
     load = ops["load"]["hrkg"]["median_seconds"]
     export = ops.get("export", {}).get("hrkg", {}).get("median_seconds")
+    fast_export = ops.get("export:store", {}).get("hrkg", {}).get("median_seconds")
     questions = [e for name, e in ops.items() if name.startswith("question:")]
     slow = [
         e for e in questions if not e["hrkg"]["median_seconds"] or e["hrkg"]["median_seconds"] > 0.3
@@ -1033,11 +1049,7 @@ def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
             geomean_text(result),
             verdict(None if mean is None else mean["value"] >= 20),
         ),
-        (
-            "Turtle export ≤ 3 s",
-            f"{seconds_text(export)} s",
-            verdict(None if export is None else export <= 3),
-        ),
+        export_target(export, fast_export),
         (
             "peak memory ≤ 1 GB",
             f"{peak:,.0f} MB"
@@ -1062,6 +1074,31 @@ def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         ),
         ten_million_target(results),
     ]
+
+
+def export_target(canonical: float | None, store_order: float | None) -> tuple[str, str, str]:
+    """Turtle export ≤ 3 s, judged on each order; the verdict says which order meets it.
+
+    The target's own figure (Oxigraph: 1.1 s at 1M) is a dump in the store's order. The
+    canonical order sorts and merges a million triples besides; both are reported.
+    """
+    figure = (
+        f"canonical order {seconds_text(canonical)} s; store order {seconds_text(store_order)} s"
+    )
+    within = {
+        order: seconds <= 3
+        for order, seconds in (("canonical", canonical), ("store", store_order))
+        if seconds is not None
+    }
+    if not within:
+        verdict = "not measured"
+    elif all(within.values()):
+        verdict = "met"
+    elif within.get("store"):
+        verdict = "met by `--order store` only; canonical order MISSED"
+    else:
+        verdict = "MISSED"
+    return ("Turtle export ≤ 3 s", figure, verdict)
 
 
 def ten_million_target(results: list[dict[str, Any]]) -> tuple[str, str, str]:
@@ -1218,11 +1255,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(16, 9))
     colours = plt.get_cmap("tab10").colors
-    for index, step in enumerate(("load", "export", "validation")):
+    for index, step in enumerate(("load", "export", "validation", "export:store")):
         label = operation_label(step).replace(" (rdflib: full pySHACL)", " (rdflib: full)")
         draw(left, operation_points(results, step, "hrkg"), colours[index], label, HRKG_STYLE)
-        draw(left, operation_points(results, step, "rdflib"), colours[index], None, RDFLIB_STYLE)
-    for index, key in enumerate(("first_open_seconds", "reopen_seconds"), start=3):
+        if step not in BASELINE_STEPS:  # its baseline is drawn already
+            draw(
+                left, operation_points(results, step, "rdflib"), colours[index], None, RDFLIB_STYLE
+            )
+    for index, key in enumerate(("first_open_seconds", "reopen_seconds"), start=4):
         label = "persistent store: " + key.removesuffix("_seconds").replace("_", " ")
         draw(left, store_points(results, key), colours[index], label, HRKG_STYLE)
     steps = [e["operation"] for e in results[-1]["operations"]]

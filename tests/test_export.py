@@ -16,7 +16,13 @@ from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFor
 
 import hrkg
 from hrkg.errors import ExportError
-from hrkg.export import EXPORT_FORMATS, export_dataset, serialize_canonical, write_dataset
+from hrkg.export import (
+    EXPORT_FORMATS,
+    EXPORT_ORDERS,
+    export_dataset,
+    serialize_canonical,
+    write_dataset,
+)
 from hrkg.store import OxigraphStore
 
 COUNTRY_PAGE = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
@@ -51,13 +57,15 @@ def test_export_is_deterministic(kg: hrkg.KnowledgeGraph, repo_root, fmt: str) -
     assert kg.export(fmt) == kg.export(fmt) == hrkg.open(repo_root).export(fmt)
 
 
+@pytest.mark.parametrize("order", EXPORT_ORDERS)
 @pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
-def test_export_parses_back_to_the_same_data(kg: hrkg.KnowledgeGraph, fmt: str) -> None:
-    """Quad formats keep every graph; triple formats hold the union of the graphs.
+def test_export_parses_back_to_the_same_data(kg: hrkg.KnowledgeGraph, fmt: str, order: str) -> None:
+    """Quad formats keep every graph; triple formats hold the union of the graphs, in
+    either order.
 
     Both sides are canonicalised, so set equality is dataset isomorphism.
     """
-    parsed = _parse_back(kg.export(fmt), fmt)
+    parsed = _parse_back(kg.export(fmt, order=order), fmt)
     stored = _store_quads(kg)
     if not EXPORT_FORMATS[fmt].keeps_graphs:
         stored = {Quad(quad.subject, quad.predicate, quad.object) for quad in stored}
@@ -79,9 +87,12 @@ def test_jsonld_has_a_context_and_named_graphs(kg: hrkg.KnowledgeGraph) -> None:
     assert "document:amnesty-mali-country-page" in graph_ids or COUNTRY_PAGE in graph_ids
 
 
+@pytest.mark.parametrize("order", EXPORT_ORDERS)
 @pytest.mark.parametrize("fmt", ["trig", "turtle"])
-def test_export_of_one_graph_holds_only_that_graph(kg: hrkg.KnowledgeGraph, fmt: str) -> None:
-    parsed = _parse_back(kg.export(fmt, graphs=[COUNTRY_PAGE]), fmt)
+def test_export_of_one_graph_holds_only_that_graph(
+    kg: hrkg.KnowledgeGraph, fmt: str, order: str
+) -> None:
+    parsed = _parse_back(kg.export(fmt, graphs=[COUNTRY_PAGE], order=order), fmt)
     expected = _store_quads(kg, COUNTRY_PAGE)
     assert expected, "the country page graph is not empty"
     assert {quad.triple for quad in parsed} == {quad.triple for quad in expected}
@@ -95,6 +106,12 @@ def test_export_of_an_unknown_graph_is_an_error(kg: hrkg.KnowledgeGraph) -> None
 def test_export_of_an_unknown_format_is_an_error(kg: hrkg.KnowledgeGraph) -> None:
     with pytest.raises(ExportError, match="choose one of"):
         kg.export("yaml")
+
+
+def test_export_in_an_unknown_order_is_an_error(kg: hrkg.KnowledgeGraph) -> None:
+    with pytest.raises(ExportError, match="unknown export order 'sorted'") as raised:
+        kg.export("turtle", order="sorted")
+    assert "canonical" in raised.value.hint and "store" in raised.value.hint
 
 
 def test_turtle_export_sorts_subjects(kg: hrkg.KnowledgeGraph) -> None:
@@ -189,6 +206,25 @@ def test_triple_formats_merge_a_triple_held_by_two_graphs() -> None:
     assert text.count(f'<{EX}a> <{EX}name> "A"@en .') == 1
     quads = export_dataset(_store_of(EDGE_CASES), "nquads", {}).decode("utf-8")
     assert quads.count(f'<{EX}a> <{EX}name> "A"@en ') == 2, "the quad formats keep both"
+
+
+def test_store_order_writes_a_triple_once_per_graph_that_states_it() -> None:
+    """The fast order merges nothing: the canonical order's one line comes twice."""
+    store = _store_of(EDGE_CASES)
+    line = f'<{EX}a> <{EX}name> "A"@en .'
+    fast = export_dataset(store, "ntriples", {}, order="store").decode("utf-8")
+    assert fast.splitlines().count(line) == 2
+    assert export_dataset(store, "ntriples", {}).decode("utf-8").splitlines().count(line) == 1
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
+def test_store_order_streams_into_a_pipe(kg: hrkg.KnowledgeGraph, fmt: str) -> None:
+    """Written as it comes (no seeking back), the same bytes as into memory."""
+    expected = kg.export(fmt, order="store")
+    streamed = _into_pipe(
+        lambda stream: write_dataset(kg.store, fmt, kg.prefixes, stream, order="store")
+    )
+    assert streamed == expected
 
 
 def test_default_graph_comes_after_the_named_graphs() -> None:

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from hrkg import __version__
 from hrkg.errors import HrkgError
-from hrkg.export import EXPORT_FORMATS
+from hrkg.export import EXPORT_FORMATS, EXPORT_ORDERS
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
 from hrkg.remote_store import Endpoint
 from hrkg.results import FORMATS, Table, display, render
@@ -350,22 +350,35 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
     ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            "--order",
+            help="canonical: sorted, each triple once, the same bytes every time. store: as"
+            " the store holds them, several times faster on large data; triple formats"
+            " repeat a triple once per graph that states it.",
+        ),
+    ] = "canonical",
 ) -> None:
     """Export the dataset (deterministic bytes; quad formats keep the provenance graphs)."""
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(
             f"{fmt!r} is not one of {', '.join(EXPORT_FORMATS)}", param_hint="--format"
         )
+    if order not in EXPORT_ORDERS:
+        raise typer.BadParameter(
+            f"{order!r} is not one of {', '.join(EXPORT_ORDERS)}", param_hint="--order"
+        )
     graph = _graph(ctx)
     if output is None:
-        graph.export_to(sys.stdout.buffer, fmt, graphs=graph_names)
+        graph.export_to(sys.stdout.buffer, fmt, graphs=graph_names, order=order)
         sys.stdout.flush()
         return
     from hrkg.data_files import replacing
 
     try:
         with replacing(output) as handle:  # written as it is made: never whole in memory
-            graph.export_to(handle, fmt, graphs=graph_names)
+            graph.export_to(handle, fmt, graphs=graph_names, order=order)
             written = handle.tell()
     except OSError as error:
         raise typer.BadParameter(

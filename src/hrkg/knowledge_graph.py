@@ -132,18 +132,31 @@ class KnowledgeGraph:
         """An ad-hoc read-only query (SELECT, ASK, CONSTRUCT, DESCRIBE); updates are refused."""
         return self.store.query(text, row_limit=self.settings.max_result_rows)
 
-    def export(self, fmt: str = "turtle", *, graphs: Sequence[str] | None = None) -> bytes:
-        """The dataset (or some graphs of it) in an RDF format, deterministic bytes."""
+    def export(
+        self,
+        fmt: str = "turtle",
+        *,
+        graphs: Sequence[str] | None = None,
+        order: str = "canonical",
+    ) -> bytes:
+        """The dataset (or some graphs of it) in an RDF format: deterministic bytes, or
+        with ``order="store"`` the store's own order, several times faster on large data
+        (see :mod:`hrkg.export`)."""
         chosen = [NamedNode(graph) for graph in graphs] if graphs else None
-        return export_dataset(self.store, fmt, self.prefixes, chosen)
+        return export_dataset(self.store, fmt, self.prefixes, chosen, order)
 
     def export_to(
-        self, output: BinaryIO, fmt: str = "turtle", *, graphs: Sequence[str] | None = None
+        self,
+        output: BinaryIO,
+        fmt: str = "turtle",
+        *,
+        graphs: Sequence[str] | None = None,
+        order: str = "canonical",
     ) -> None:
         """Write the same bytes as :meth:`export` into ``output`` (a binary file) as they
         are made, so that a large export is never whole in memory."""
         chosen = [NamedNode(graph) for graph in graphs] if graphs else None
-        write_dataset(self.store, fmt, self.prefixes, output, chosen)
+        write_dataset(self.store, fmt, self.prefixes, output, chosen, order)
 
     @cached_property
     def validator(self) -> Validator:
