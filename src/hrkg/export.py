@@ -1,6 +1,6 @@
-"""Serialising the dataset: every RDF format, byte-for-byte deterministic, streamed.
+"""Serialising the dataset: every RDF format, byte-for-byte deterministic (by default), streamed.
 
-Two orders live here.
+Two deterministic orders live here, and a fast one that is not (store order, last).
 
 *Export order* (:func:`export_dataset`, :func:`serialize_canonical`): graphs by name, then
 the triples of each graph (of the merged graph, for the triple formats) in the order of
@@ -19,15 +19,6 @@ are small and read by people, and their bytes must not change.
 An export can also be written straight into a file (:func:`write_dataset`), so that a
 large dataset's bytes are never all in memory.
 
-*Store order* (``order="store"``) is the fast way out for large datasets: the quads go to
-pyoxigraph's writer as the store hands them over, graph by graph, with no sorting and no
-merging, so a million triples take about a second and a half rather than five. The quad
-formats then hold exactly the dataset; the triple formats hold each graph's triples in
-turn, so a triple that several source graphs state is written once per graph (a parser
-reads the same merged graph). Blank nodes keep the store's labels, and JSON-LD comes out
-expanded, without a context (pyoxigraph's writer). The bytes are not deterministic across
-loads: use the export order wherever files are compared or committed.
-
 Both are deterministic. Duplicates are merged: the triple formats (Turtle, N-Triples,
 RDF/XML) merge the chosen graphs, while the quad formats (TriG, N-Quads, JSON-LD) keep the
 provenance graphs. Blank nodes get RDFC-1.0 labels, computed from the quads that mention a
@@ -35,6 +26,16 @@ blank node (all that RDFC-1.0 reads), so labels do not depend on the parse and t
 the dataset is never copied. Every prefix is declared. JSON-LD is compacted with a context
 by rdflib, the one serialiser here that writes one; its node lists are sorted afterwards,
 since rdflib orders them by Python's per-process string hashes.
+
+*Store order* (``order="store"``; the export order is ``"canonical"``) is the fast way
+out for large datasets: the quads go to pyoxigraph's writer as the store hands them over,
+graph by graph, with no sorting and no merging, so a million triples take about two
+seconds rather than five. The quad formats then hold exactly the dataset; the triple
+formats hold each graph's triples in turn, so a triple that several source graphs state is
+written once per graph (a parser reads the same merged graph). Blank nodes keep the store's
+labels, JSON-LD comes out expanded, without a context (pyoxigraph's writer), and the bytes
+may change from one load to the next: keep the export order wherever files are compared
+or committed.
 """
 
 from __future__ import annotations

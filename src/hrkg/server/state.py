@@ -72,12 +72,14 @@ class ServerState:
         """Blocking work (a query waiting on its worker) off the event loop."""
         return await run_in_threadpool(function, *args, **kwargs)
 
-    def export_to(self, output: BinaryIO, fmt: str, graphs: Sequence[str] | None) -> None:
+    def export_to(
+        self, output: BinaryIO, fmt: str, graphs: Sequence[str] | None, order: str = "canonical"
+    ) -> None:
         """Export the primary store (or some graphs) into ``output``, with updates held off
         meanwhile: the export reads the store many times over, and must read one version
         of it. Whole exports take turns too, so that only one at a time streams the store."""
         with self._write_lock:
-            self.kg.export_to(output, fmt, graphs=graphs)
+            self.kg.export_to(output, fmt, graphs=graphs, order=order)
 
     def apply_update(self, update: str) -> None:
         """Run a SPARQL update on the primary store, with the readers stopped meanwhile.
