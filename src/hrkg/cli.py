@@ -360,7 +360,8 @@ def export(
         ),
     ] = "canonical",
 ) -> None:
-    """Export the dataset (deterministic bytes; quad formats keep the provenance graphs)."""
+    """Export the dataset (deterministic bytes unless --order store; quad formats keep the
+    provenance graphs)."""
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(
             f"{fmt!r} is not one of {', '.join(EXPORT_FORMATS)}", param_hint="--format"
