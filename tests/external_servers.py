@@ -68,13 +68,26 @@ class RunningServer:
     def push_options(self) -> list[str]:
         """The global options of ``hrkg push`` that write to this server."""
         if self.graph_store_url:
-            options = ["--graph-store", self.graph_store_url]
-        else:
-            options = ["--update-endpoint", self.update_url or ""]
-        if self.user:
-            options += ["--endpoint-user", self.user, "--endpoint-password", self.password or ""]
-            options += ["--endpoint-auth", self.auth]
-        return options
+            return ["--graph-store", self.graph_store_url, *self.credentials()]
+        return ["--update-endpoint", self.update_url or "", *self.credentials()]
+
+    def add_options(self) -> list[str]:
+        """The global options of ``hrkg add`` on this server: read it, write by Update."""
+        return [
+            "--endpoint",
+            self.query_url,
+            "--update-endpoint",
+            self.update_url or "",
+            *self.credentials(),
+        ]
+
+    def credentials(self) -> list[str]:
+        if not self.user:
+            return []
+        return [
+            *("--endpoint-user", self.user, "--endpoint-password", self.password or ""),
+            *("--endpoint-auth", self.auth),
+        ]
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ import pyoxigraph
 import pytest
 import rdflib
 import rdflib.compare
-from pyoxigraph import NamedNode, RdfFormat
+from pyoxigraph import BlankNode, NamedNode, RdfFormat
 from typer.testing import CliRunner
 
 import hrkg
@@ -31,9 +31,11 @@ from answer_comparison import comparable, group_concat_columns, read_csv
 from external_servers import RunningServer, oxigraph_server, virtuoso_server
 from hrkg.catalog import Page
 from hrkg.cli import app
-from hrkg.errors import QueryError, QueryTimeout
+from hrkg.errors import HrkgError, QueryError, QueryTimeout
 from hrkg.remote_store import CappedAnswer, RemoteStore
 from test_queries import CASES, CATALOG
+from test_validation import BAD_INPUT, COUNTRY_PAGE, GOOD, input_limit_for
+from test_validation import FIXTURES as BAD_FIXTURES
 
 pytestmark = pytest.mark.external
 
@@ -48,12 +50,19 @@ HEAVY_GROUPS = (
     "GROUP BY ?c LIMIT 3"
 )
 
+HR = "https://w3id.org/hrkg/def/"
+CASE = "https://w3id.org/hrkg/id/case/"
+RDFS_RANGE = "http://www.w3.org/2000/01/rdf-schema#range"
+
 runner = CliRunner()
 
 
-def hrkg_cli(*args: str):
+def hrkg_cli(*args: str, env: dict[str, str] | None = None):
     return runner.invoke(
-        app, ["--data-dir", str(REPO_ROOT), *args], catch_exceptions=False, env={"COLUMNS": "400"}
+        app,
+        ["--data-dir", str(REPO_ROOT), *args],
+        catch_exceptions=False,
+        env={"COLUMNS": "400", **(env or {})},
     )
 
 
@@ -306,3 +315,135 @@ def test_a_silent_server_times_out_with_a_clear_error(silent_endpoint: str) -> N
     assert result.exit_code == 2
     assert "did not answer within 1 s" in result.output and "--endpoint-timeout" in result.output
     assert elapsed < 10
+
+
+# Validating and adding on a server ------------------------------------------------------
+
+#: Every file validation is tested on: each kind of bad input, and the good one.
+VALIDATED = [*sorted(BAD_INPUT), "new-case.ttl"]
+
+
+def validated_file(name: str) -> Path:
+    return BAD_FIXTURES / name if name in BAD_INPUT else GOOD / name
+
+
+def outcome(graph: hrkg.KnowledgeGraph, path: Path) -> object:
+    """What validating ``path`` gives: its findings and focus nodes, or its input error."""
+    try:
+        report = graph.validate(path)
+    except HrkgError as error:
+        return type(error).__name__, str(error)
+    return report.findings, report.focus_nodes, report.exit_code()
+
+
+@pytest.mark.parametrize("name", VALIDATED)
+def test_validation_on_the_server_is_the_embedded_validation(
+    name: str, remote: hrkg.KnowledgeGraph, kg: hrkg.KnowledgeGraph
+) -> None:
+    """The shapes read the server's data by pattern queries, and find what they find in
+    the embedded store: the same findings, labels and focus nodes."""
+    assert outcome(remote, validated_file(name)) == outcome(kg, validated_file(name))
+
+
+@pytest.mark.parametrize("name", VALIDATED)
+def test_cli_validates_against_the_server(name: str, server: RunningServer) -> None:
+    code, words = BAD_INPUT.get(name, (0, "conforms"))
+    path = str(validated_file(name))
+    result = hrkg_cli("--endpoint", server.query_url, "validate", path, env=input_limit_for(name))
+    assert result.exit_code == code, result.output
+    assert words in result.output
+
+
+def test_a_blank_node_of_the_server_cannot_be_looked_up(remote: hrkg.KnowledgeGraph) -> None:
+    """SPARQL cannot name the server's blank nodes: asking about one again is an error,
+    not an empty answer; a blank node the server never gave has nothing stored."""
+    date_range = remote.store.quads_for_pattern(
+        NamedNode(HR + "date"), NamedNode(RDFS_RANGE), None, None
+    )
+    [union] = {quad.object for quad in date_range}
+    assert isinstance(union, BlankNode)
+    with pytest.raises(QueryError, match="cannot look up the server's blank node"):
+        list(remote.store.quads_for_pattern(union, None, None, None))
+    assert list(remote.store.quads_for_pattern(BlankNode(), None, None, None)) == []
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def writable(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A server of each kind for the tests that write, holding the dataset."""
+    folder = tmp_path_factory.mktemp(f"{request.param}-writable")
+    start = oxigraph_server if request.param == "oxigraph" else virtuoso_server
+    with start(folder) as started:
+        push_to(started)
+        yield started
+
+
+def server_dataset(server: RunningServer) -> list[str]:
+    return sorted(remote_graph(server).export("nquads").decode("utf-8").splitlines())
+
+
+def add_on(server: RunningServer, path: Path, *options: str):
+    return hrkg_cli(*server.add_options(), "add", str(path), "--source", COUNTRY_PAGE, *options)
+
+
+@pytest.mark.parametrize("name", [name for name in sorted(BAD_INPUT) if BAD_INPUT[name][0] == 1])
+def test_add_on_the_server_refuses_bad_input_and_changes_nothing(
+    name: str, writable: RunningServer
+) -> None:
+    before = server_dataset(writable)
+    result = add_on(writable, BAD_FIXTURES / name)
+    assert result.exit_code == 1 and BAD_INPUT[name][1] in result.output, result.output
+    assert "nothing was written" in result.output
+    assert server_dataset(writable) == before
+
+
+def test_a_dry_run_on_the_server_writes_nothing(writable: RunningServer) -> None:
+    before = server_dataset(writable)
+    result = add_on(writable, GOOD / "new-case.ttl", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "7 new triples" in result.output and "dry run: nothing was written" in result.output
+    assert server_dataset(writable) == before
+
+
+def test_a_write_the_server_refuses_changes_nothing(writable: RunningServer) -> None:
+    """A refused SPARQL Update (a wrong password on Virtuoso; Oxigraph server has no
+    passwords, so there the Update URL is wrong) is an error, and nothing was written."""
+    before = server_dataset(writable)
+    options = writable.add_options()
+    if writable.user:
+        options[options.index("--endpoint-password") + 1] = "wrong"
+    else:
+        options[options.index("--update-endpoint") + 1] = writable.query_url.replace(
+            "/query", "/no-such-service"
+        )
+    result = hrkg_cli(*options, "add", str(GOOD / "new-case.ttl"), "--source", COUNTRY_PAGE)
+    assert result.exit_code == 2, result.output
+    assert "the server answered" in result.output
+    assert server_dataset(writable) == before
+
+
+def test_add_writes_on_the_server_with_its_record(writable: RunningServer) -> None:
+    result = add_on(writable, GOOD / "new-case.ttl", "--agent", "Test Researcher")
+    assert result.exit_code == 0, result.output
+    assert "7 new triples for document:amnesty-mali-country-page (1 Case)" in result.output
+    assert f"written to the server at {writable.update_url}" in result.output
+    on_server = remote_graph(writable)
+    assert CASE + "test-new-case" in {row["case"] for row in on_server.query("cases").values()}
+    [entry] = on_server.query("changelog").values()
+    assert entry["inputFile"] == "new-case.ttl" and entry["triples"] == "7"
+    assert entry["agent"] == "Test Researcher"
+    again = add_on(writable, GOOD / "new-case.ttl")
+    assert again.exit_code == 0, again.output
+    assert "0 new triples" in again.output and "nothing new to write" in again.output
+    assert len(on_server.query("changelog")) == 1
+
+
+def test_add_on_a_server_needs_both_urls(server: RunningServer, tmp_path: Path) -> None:
+    """Reading one dataset and writing another is refused, as is a write with no way to
+    write; neither reads the file."""
+    path = GOOD / "new-case.ttl"
+    without_update = hrkg_cli("--endpoint", server.query_url, "add", str(path), "-s", COUNTRY_PAGE)
+    assert without_update.exit_code == 2 and "--update-endpoint" in without_update.output
+    update_only = hrkg_cli(
+        "--update-endpoint", server.update_url or "", "add", str(path), "-s", COUNTRY_PAGE
+    )
+    assert update_only.exit_code == 2 and "only with --endpoint" in update_only.output

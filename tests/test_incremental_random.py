@@ -35,7 +35,7 @@ from hrkg.content import ContentLayout
 from hrkg.namespaces import project_prefixes
 from hrkg.settings import DEFAULT_BASE_IRI
 from hrkg.shapes import load_reference_graph, load_shapes_graph
-from hrkg.validation.graph_access import GraphAccess, OxigraphAccess, RdflibAccess, to_oxigraph
+from hrkg.validation.graph_access import GraphAccess, RdflibAccess, StoreAccess, to_oxigraph
 from hrkg.validation.incremental import result_keys, validate_change, validate_full
 from hrkg.validation.shape_analysis import ShapeAnalysis, analyse_shapes
 
@@ -317,7 +317,7 @@ def test_synthetic_data_in_oxigraph(
     synthetic: Problem, mutation: str, seed: int, batch_size: int
 ) -> None:
     existing, added = split(synthetic, mutation, seed, batch_size)
-    access = OxigraphAccess(oxigraph_store(existing, seed))
+    access = StoreAccess(oxigraph_store(existing, seed))
     # Full validation sees what the store holds: Oxigraph stores some literals normalised
     # ("+28"^^xsd:int comes back as "28"^^xsd:integer), so the triples are read back
     # rather than taken from the generator.
@@ -342,6 +342,6 @@ def test_each_mutation_is_caught(synthetic: Problem, mutation: str) -> None:
     existing, added = split(synthetic, mutation, seed=1, batch_size=5)
     store = oxigraph_store(existing, seed=1)
     result = validate_change(
-        synthetic.shapes, OxigraphAccess(store), _graph(added), analysis=synthetic.analysis
+        synthetic.shapes, StoreAccess(store), _graph(added), analysis=synthetic.analysis
     )
     assert not result.conforms, result.results_text

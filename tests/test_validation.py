@@ -54,7 +54,8 @@ def add_to(dataset: Path, file: Path, *options: str, source: str = COUNTRY_PAGE,
     return run("--data-dir", str(dataset), "add", str(file), "--source", source, *options, env=env)
 
 
-def _env_for(name: str) -> dict[str, str]:
+def input_limit_for(name: str) -> dict[str, str]:
+    """The environment a fixture is checked in: too-large.ttl under a 100-byte limit."""
     return {"HRKG_MAX_INPUT_BYTES": "100"} if name == "too-large.ttl" else {}
 
 
@@ -78,7 +79,7 @@ def test_every_fixture_has_an_expectation() -> None:
 @pytest.mark.parametrize("name", sorted(BAD_INPUT))
 def test_validate_reports_bad_input_clearly(name: str) -> None:
     code, message = BAD_INPUT[name]
-    result = run("validate", str(FIXTURES / name), env=_env_for(name))
+    result = run("validate", str(FIXTURES / name), env=input_limit_for(name))
     assert result.exit_code == code, result.output
     assert message in result.output
     assert "Traceback" not in result.output
@@ -88,7 +89,7 @@ def test_validate_reports_bad_input_clearly(name: str) -> None:
 def test_add_refuses_bad_input_and_changes_nothing(name: str, dataset: Path) -> None:
     code, message = BAD_INPUT[name]
     before = _snapshot(dataset)
-    result = add_to(dataset, FIXTURES / name, env=_env_for(name))
+    result = add_to(dataset, FIXTURES / name, env=input_limit_for(name))
     assert result.exit_code == code, result.output
     assert message in result.output
     assert _snapshot(dataset) == before, "a refused addition must leave every file as it was"

@@ -84,12 +84,14 @@ class Options:
             )
         return self._graph
 
-    def embedded_graph(self, command: str) -> KnowledgeGraph:
-        """The embedded graph, for commands that need the files and the local store."""
-        if self.endpoint is not None:
+    def graph_to_add_to(self) -> KnowledgeGraph:
+        """The graph ``hrkg add`` validates against and writes to: the embedded one, or the
+        server of --endpoint. A write URL without --endpoint would validate against one
+        dataset and write into another, so it is refused."""
+        if self.endpoint is None and self.push_target is not None:
             raise typer.BadParameter(
-                f"`hrkg {command}` works on the embedded store: drop --endpoint "
-                "(use `hrkg push` to update a remote server)"
+                "`hrkg add` writes to a server only with --endpoint URL as well "
+                "(the server's data is what the addition is validated against)"
             )
         return self.graph
 
@@ -460,13 +462,13 @@ def validate(
     """Validate new triples against the shapes, in the context of the stored data.
 
     Exit codes: 0 conforms, 1 violations (or warnings with --strict), 2 error.
-    Nothing is written.
+    Nothing is written. With --endpoint, the stored data is the server's.
     """
     if fmt not in REPORT_FORMATS:
         raise typer.BadParameter(
             f"{fmt!r} is not one of {', '.join(REPORT_FORMATS)}", param_hint="--format"
         )
-    graph = ctx.ensure_object(Options).embedded_graph("validate")
+    graph = ctx.ensure_object(Options).graph
     report = graph.validate(*files, input_format=input_format)
     _print_report(report, fmt, graph)
     raise typer.Exit(report.exit_code(strict=strict))
@@ -498,11 +500,12 @@ def add(
 
     The write is atomic and serialised by a lock; on any error nothing changes. Each
     addition is recorded as a PROV activity in the changelog graph (`hrkg query run changelog`).
+    With --endpoint and --update-endpoint, it is validated against and written to the server.
     """
     from hrkg.ingest import AdditionRefused
     from hrkg.ingest import add as add_file
 
-    graph = ctx.ensure_object(Options).embedded_graph("add")
+    graph = ctx.ensure_object(Options).graph_to_add_to()
     try:
         addition = add_file(
             graph,
@@ -536,7 +539,8 @@ def add(
         stdout.print("dry run: nothing was written")
     elif addition.written:
         activity = display_iri(addition.activity or "", graph)
-        stdout.print(f"written to {addition.target_file}; recorded as {activity}")
+        where = addition.target_file or f"the server at {graph.endpoint.update_url}"
+        stdout.print(f"written to {where}; recorded as {activity}")
     else:
         stdout.print("nothing new to write")
 

@@ -4,6 +4,11 @@
 validates them in the context of everything already stored, and only then writes the
 source's TriG file and a PROV record in the changelog graph, as one crash-safe commit
 under the dataset lock. A refused or interrupted addition leaves every file as it was.
+
+On a knowledge graph opened on a SPARQL server (``--endpoint``), the triples are
+validated against the server's data and written there instead, with their record, in one
+SPARQL Update request (``--update-endpoint``); the local files are not touched. Nothing
+serialises two additions made at once on a server: that is the server's own business.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ class Addition:
     """What an addition brings (``--dry-run`` shows it) or brought."""
 
     source: str
-    target_file: Path
+    #: The TriG file written; None when the addition goes to a SPARQL server.
+    target_file: Path | None
     new_quads: list[Quad]
     already_present: int
     new_source: bool
@@ -95,8 +101,11 @@ def plan(
         quads.append(Quad(quad.subject, quad.predicate, quad.object, graph))
     existing = set(kg.store.quads(graph))
     new_quads = sorted(set(quads) - existing, key=str)
-    target = kg.layout.root / "data" / "graphs" / f"{slug}.trig"
-    new_source = not target.exists()
+    if kg.endpoint is None:
+        target: Path | None = kg.layout.root / "data" / "graphs" / f"{slug}.trig"
+        new_source = not target.exists()
+    else:
+        target, new_source = None, not existing
     if new_source:
         _require_described_source(graph, quads, path)
     report = validate_quads(kg, new_quads, files=[str(path)])
@@ -183,11 +192,20 @@ def add(
     strict: bool = False,
 ) -> Addition:
     """Validate ``path`` and, unless ``dry_run``, write it into its source's graph file."""
+    if kg.endpoint is not None and not dry_run and not kg.endpoint.update_url:
+        raise HrkgError(
+            "`hrkg add` on a SPARQL server writes with SPARQL Update, and no Update URL is given",
+            hint="give --update-endpoint URL too (Oxigraph server: …/update; Virtuoso: "
+            "…/sparql-auth with --endpoint-auth digest), or --dry-run to validate only",
+        )
     addition = plan(kg, path, source, declared_format)
     if not addition.report.conforms(strict=strict):
         raise AdditionRefused(addition.report)
     if dry_run or not addition.new_quads:
         return addition
+    if kg.endpoint is not None:
+        return _add_on_server(kg, addition, path, agent or _default_agent())
+    assert addition.target_file is not None
     data_dir = kg.layout.root / "data"
     with dataset_lock(data_dir):
         recover(data_dir)
@@ -206,6 +224,18 @@ def add(
             },
         )
     kg.store.extend([*addition.new_quads, *activity])
+    addition.written = True
+    addition.activity = activity[0].subject.value
+    return addition
+
+
+def _add_on_server(kg: KnowledgeGraph, addition: Addition, path: Path, agent: str) -> Addition:
+    """Write the new triples and their record on the server, in one request (see the module)."""
+    from hrkg.push import insert_quads
+
+    assert kg.endpoint is not None
+    activity = _activity_quads(kg, addition, path, agent, len(addition.new_quads))
+    insert_quads(kg.endpoint, [*addition.new_quads, *activity])
     addition.written = True
     addition.activity = activity[0].subject.value
     return addition

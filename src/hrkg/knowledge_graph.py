@@ -68,6 +68,11 @@ class KnowledgeGraph:
         #: Resources that live as long as the graph (a temporary store folder).
         self.owned: list[object] = []
 
+    @property
+    def endpoint(self) -> Endpoint | None:
+        """The SPARQL server the graph is on (``hrkg.open(endpoint=...)``); None when embedded."""
+        return getattr(self.store, "endpoint", None)
+
     def close(self) -> None:
         """Stop query workers and remove temporary folders (also done at interpreter exit)."""
         closer = getattr(self.store, "close", None)
@@ -166,7 +171,8 @@ class KnowledgeGraph:
         return Validator(self)
 
     def validate(self, *paths: str | Path, input_format: str | None = None) -> Report:
-        """Validate files of new triples against the shapes and the stored data; writes nothing."""
+        """Validate files of new triples against the shapes and the stored data (the
+        server's, for a graph on a server); writes nothing."""
         from hrkg.validation.gate import validate_files
 
         return validate_files(self, [Path(path) for path in paths], input_format)
@@ -180,7 +186,8 @@ class KnowledgeGraph:
         dry_run: bool = False,
         input_format: str | None = None,
     ) -> Addition:
-        """Validate a file, then write its triples into the graph of ``source`` (atomically).
+        """Validate a file, then write its triples into the graph of ``source`` (atomically):
+        into its data file, or on the server the graph is on (which needs its Update URL).
 
         Raises :class:`hrkg.ingest.AdditionRefused` (with its report) when the file does
         not validate; nothing is written then, nor on any other error.

@@ -16,7 +16,7 @@ that has any goes as ``INSERT { … } WHERE {}``, which means the same thing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -106,12 +106,43 @@ def _update_graph(
     url = endpoint.update_url or ""
     _check(client.post(url, data={"update": f"DROP SILENT GRAPH {graph}"}), f"DROP <{graph.value}>")
     for chunk in update_chunks(triples):
-        body = (pyoxigraph.serialize(chunk, format=RdfFormat.N_TRIPLES) or b"").decode("utf-8")
-        if any(_blank_nodes(triple) for triple in chunk):
-            update = f"INSERT {{ GRAPH {graph} {{\n{body}}} }} WHERE {{}}"
-        else:
-            update = f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}"
+        update = insert_request({graph: chunk})
         _check(client.post(url, data={"update": update}), f"INSERT into <{graph.value}>")
+
+
+def insert_quads(endpoint: Endpoint, quads: Iterable[Quad]) -> None:
+    """Add the quads to the server's named graphs in one SPARQL Update request: the server
+    runs it as one operation, so a refusal leaves none of them written (``hrkg add``)."""
+    if not endpoint.update_url:
+        raise PushError(
+            "no way to write to the server: adding needs its SPARQL Update URL",
+            hint="give --update-endpoint URL (Oxigraph server: …/update; Virtuoso: "
+            "…/sparql-auth with --endpoint-auth digest)",
+        )
+    by_graph = {
+        graph: [quad.triple for quad in graph_quads]
+        for graph, graph_quads in _graphs(quads).items()
+    }
+    with endpoint.client() as client:
+        try:
+            response = client.post(endpoint.update_url, data={"update": insert_request(by_graph)})
+        except httpx.HTTPError as error:
+            raise PushError(f"writing to {endpoint.update_url} failed: {error}") from None
+    _check(response, "INSERT")
+
+
+def insert_request(triples_by_graph: Mapping[NamedNode, Sequence[Triple]]) -> str:
+    """A SPARQL Update adding each graph's triples. ``INSERT DATA``, or, when blank nodes
+    are among them (Virtuoso refuses those in ``INSERT DATA``), ``INSERT { … } WHERE {}``,
+    which means the same: a blank node written twice in it is one new node."""
+    blocks = []
+    for graph, triples in triples_by_graph.items():
+        body = (pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+        blocks.append(f"GRAPH {graph} {{\n{body}}}")
+    template = "\n".join(blocks)
+    if any(_blank_nodes(triple) for triples in triples_by_graph.values() for triple in triples):
+        return f"INSERT {{ {template} }} WHERE {{}}"
+    return f"INSERT DATA {{ {template} }}"
 
 
 def _blank_nodes(triple: Triple) -> list[BlankNode]:

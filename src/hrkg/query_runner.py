@@ -440,6 +440,10 @@ class IsolatedStore:
     def quads(self, graph: NamedNode | None = None):
         return self.primary.quads(graph)
 
+    def quads_for_pattern(self, subject, predicate, object, graph_name=None):
+        """A pattern read from the primary store (validation's lookups), as ``quads``."""
+        return self.primary.quads_for_pattern(subject, predicate, object, graph_name)
+
     def graph_names(self) -> list[NamedNode]:
         return self.primary.graph_names()
 

@@ -1,8 +1,9 @@
 """A remote SPARQL 1.1 server as hrkg's store: same commands, someone else's triplestore.
 
-For users who outgrow one machine: ``--endpoint URL`` runs every reading command against
-Virtuoso, Oxigraph server, Fuseki, GraphDB or Neptune. The server's default graph must be
-the union of its named graphs (each server's setting is in the README).
+For users who outgrow one machine: ``--endpoint URL`` runs every reading command, and
+validation and additions (:mod:`hrkg.ingest` writes through :func:`hrkg.push.insert_quads`),
+against Virtuoso, Oxigraph server, Fuseki, GraphDB or Neptune. The server's default graph
+must be the union of its named graphs (each server's setting is in the README).
 
 Known traps are handled here, not left to callers:
 
@@ -24,6 +25,11 @@ Known traps are handled here, not left to callers:
 - Virtuoso's JSON answers write blank nodes as ``nodeID://b10001``, which is not a blank
   node label, and booleans as ``0``/``1``: both are rewritten (to a label made from the
   hex of the id, and to ``false``/``true``) before parsing.
+
+Pattern reads (:meth:`RemoteStore.quads_for_pattern`, what validation asks) are one small
+SELECT each. A blank node cannot be named in a SPARQL query, so one that the server gave
+cannot be asked about again: that is an error, never an empty answer. A blank node the
+server never gave (one of the file being validated) has nothing stored about it.
 """
 
 from __future__ import annotations
@@ -35,12 +41,12 @@ from dataclasses import dataclass
 
 import httpx
 import pyoxigraph
-from pyoxigraph import NamedNode, Quad, QueryResultsFormat, RdfFormat
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFormat
 
 from hrkg.errors import QueryError, QuerySyntaxError, QueryTimeout
 from hrkg.results import Table
 from hrkg.sparql_text import code_tokens
-from hrkg.store import QueryOutcome, check_read_only
+from hrkg.store import GraphName, QueryOutcome, Term, check_read_only
 
 #: Above this many characters a query goes by form POST rather than GET.
 MAX_GET_CHARS = 4000
@@ -114,6 +120,8 @@ class RemoteStore:
         self.base_iri = base_iri
         self.max_query_chars = max_query_chars
         self._client = endpoint.client()
+        #: Blank nodes the server's pattern answers held: a pattern cannot name them again.
+        self._blank_nodes_seen: set[BlankNode] = set()
 
     def _get(self, text: str, accept: str, params: list[tuple[str, str]]) -> httpx.Response:
         headers = {"Accept": accept}
@@ -218,6 +226,54 @@ class RemoteStore:
         table = self.query(text)
         assert isinstance(table, Table)
         return iter([Quad(s, p, o, g) for s, p, o, g in table.rows])
+
+    def quads_for_pattern(
+        self,
+        subject: Term | None,
+        predicate: NamedNode | None,
+        object: Term | None,
+        graph_name: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        """The project's quads on the server that match the pattern, by one SELECT (an ASK
+        when every term is given). The project keeps every triple in a named graph, so the
+        default graph alone holds none."""
+        pattern = {"s": subject, "p": predicate, "o": object, "g": graph_name}
+        if isinstance(graph_name, DefaultGraph) or not self._can_hold(pattern.values()):
+            return iter(())
+        free = [name for name, term in pattern.items() if term is None]
+        spelt = {name: f"?{name}" if term is None else str(term) for name, term in pattern.items()}
+        where = f"GRAPH {spelt['g']} {{ {spelt['s']} {spelt['p']} {spelt['o']} }}"
+        if graph_name is None:
+            where += f' FILTER(STRSTARTS(STR(?g), "{self.base_iri}"))'
+        if not free:
+            held = self.query(f"ASK {{ {where} }}")
+            return iter([Quad(subject, predicate, object, graph_name)] if held else [])
+        table = self.query(f"SELECT {' '.join(spelt[name] for name in free)} WHERE {{ {where} }}")
+        assert isinstance(table, Table)
+        quads = []
+        for row in table.rows:
+            terms = pattern | dict(zip(free, row, strict=True))
+            quads.append(Quad(terms["s"], terms["p"], terms["o"], terms["g"]))
+            self._blank_nodes_seen.update(
+                term for term in (terms["s"], terms["o"]) if isinstance(term, BlankNode)
+            )
+        return iter(quads)
+
+    def _can_hold(self, terms) -> bool:
+        """Whether a pattern with these terms can match on the server: not when it names a
+        blank node, which SPARQL cannot; one the server gave is an error (see the module)."""
+        for term in terms:
+            if not isinstance(term, BlankNode):
+                continue
+            if term in self._blank_nodes_seen:
+                raise QueryError(
+                    f"cannot look up the server's blank node _:{term.value}: SPARQL cannot "
+                    "name a blank node of the server in a query",
+                    hint="give the node an IRI in the data, or validate on the embedded "
+                    "store (drop --endpoint)",
+                )
+            return False
+        return True
 
     def __len__(self) -> int:
         text = f"SELECT (COUNT(*) AS ?n) WHERE {{ {self._in_project_graphs('?s ?p ?o')} }}"

@@ -14,13 +14,25 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import pyoxigraph
-from pyoxigraph import NamedNode, Quad, QueryBoolean, QuerySolutions, RdfFormat, Triple
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    RdfFormat,
+    Triple,
+)
 
 from hrkg.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTooLarge
 from hrkg.results import Table
 from hrkg.sparql_text import dataset_clause_iris, is_update, keywords
 
 QueryOutcome = Table | bool | list[Triple]
+Term = NamedNode | BlankNode | Literal
+GraphName = NamedNode | BlankNode | DefaultGraph
 
 
 class Store(Protocol):
@@ -41,6 +53,17 @@ class Store(Protocol):
     ) -> QueryOutcome: ...
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]: ...
+
+    def quads_for_pattern(
+        self,
+        subject: Term | None,
+        predicate: NamedNode | None,
+        object: Term | None,
+        graph_name: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        """The quads matching a pattern (``None`` matches any term, and any graph): the
+        lookups validation makes, thousands per change, named as in pyoxigraph."""
+        ...
 
     def graph_names(self) -> list[NamedNode]: ...
 
@@ -122,6 +145,15 @@ class OxigraphStore:
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self.oxigraph.quads_for_pattern(None, None, None, graph))
+
+    def quads_for_pattern(
+        self,
+        subject: Term | None,
+        predicate: NamedNode | None,
+        object: Term | None,
+        graph_name: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        return self.oxigraph.quads_for_pattern(subject, predicate, object, graph_name)
 
     def graph_names(self) -> list[NamedNode]:
         names = [name for name in self.oxigraph.named_graphs() if isinstance(name, NamedNode)]

@@ -21,7 +21,8 @@ from pyoxigraph import NamedNode, Quad
 from hrkg.content import system_graph_iri
 from hrkg.input_files import read_input
 from hrkg.shapes import load_shapes_graph
-from hrkg.validation.graph_access import OxigraphAccess, to_rdflib
+from hrkg.store import Store
+from hrkg.validation.graph_access import StoreAccess, to_rdflib
 from hrkg.validation.incremental import validate_change
 from hrkg.validation.integrity import (
     dangling_references,
@@ -58,7 +59,7 @@ class Validator:
         ontology = NamedNode(system_graph_iri(self.kg.settings.base_iri, "ontology"))
         return {
             quad.subject.value
-            for quad in self.kg.store.oxigraph.quads_for_pattern(None, RDF_TYPE, None, ontology)
+            for quad in self.kg.store.quads_for_pattern(None, RDF_TYPE, None, ontology)
         }
 
     def check(self, quads: Sequence[Quad], files: Sequence[str]) -> Report:
@@ -83,9 +84,7 @@ class Validator:
         added = rdflib.Graph()
         for quad in quads:
             added.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
-        result = validate_change(
-            self.shapes, OxigraphAccess(store.oxigraph), added, analysis=self.analysis
-        )
+        result = validate_change(self.shapes, StoreAccess(store), added, analysis=self.analysis)
         findings += findings_from_shacl(result.report_graph, label_of)
         return Report(
             findings=findings,
@@ -97,8 +96,8 @@ class Validator:
         )
 
 
-def _stored(store, quad: Quad) -> bool:
-    pattern = store.oxigraph.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)
+def _stored(store: Store, quad: Quad) -> bool:
+    pattern = store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)
     return next(iter(pattern), None) is not None
 
 

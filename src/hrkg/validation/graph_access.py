@@ -2,15 +2,16 @@
 
 Incremental validation only ever asks "which triples match this pattern?", a few thousand
 times per change. Keeping that question behind a small protocol lets the same walk read a
-large Oxigraph store (where the data lives) and a small rdflib graph (the added batch, or a
-test fixture), and lets the two be combined without copying either. Terms go in and come
+large Oxigraph store or a remote SPARQL server (where the data lives) and a small rdflib
+graph (the added batch, or a test fixture), and lets the two be combined without copying
+either. Terms go in and come
 out as rdflib terms, because pySHACL, which gets the extracted context, works on rdflib.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph
 import rdflib
@@ -19,8 +20,9 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 __all__ = [
     "GraphAccess",
-    "OxigraphAccess",
+    "QuadPatterns",
     "RdflibAccess",
+    "StoreAccess",
     "Triple",
     "UnionAccess",
     "to_oxigraph",
@@ -50,14 +52,23 @@ class RdflibAccess:
         yield from self.graph.triples((subject, predicate, obj))  # type: ignore[arg-type]
 
 
-class OxigraphAccess:
-    """Every graph of a pyoxigraph store, named and default, read as one set of triples.
+class QuadPatterns(Protocol):
+    """A quad store read by pattern: a pyoxigraph store, or any of hrkg's stores (embedded,
+    or a remote server, see :class:`hrkg.store.Store`)."""
+
+    def quads_for_pattern(
+        self, subject: Any, predicate: Any, object: Any, graph_name: Any = None
+    ) -> Iterator[pyoxigraph.Quad]: ...
+
+
+class StoreAccess:
+    """Every graph of a quad store, named and default, read as one set of triples.
 
     The same triple may sit in several named graphs (one per source document); SHACL sees
     a set, so each pattern answers it once.
     """
 
-    def __init__(self, store: pyoxigraph.Store) -> None:
+    def __init__(self, store: QuadPatterns) -> None:
         self.store = store
 
     def triples(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pyoxigraph import NamedNode, Quad
 
 from hrkg.namespaces import CONCEPT_SCHEMES, ENTITY_KINDS
-from hrkg.store import OxigraphStore
+from hrkg.store import Store
 from hrkg.validation.report import HRSH, Finding
 
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -53,7 +53,7 @@ def _undefined_message(kind: str, local_name: str) -> str:
     )
 
 
-def dangling_references(added: list[Quad], store: OxigraphStore, base_iri: str) -> list[Finding]:
+def dangling_references(added: list[Quad], store: Store, base_iri: str) -> list[Finding]:
     """IRIs under ``{base}id/`` or ``{base}vocab/`` typed nowhere, in the change or the store."""
     typed_here = {quad.subject.value for quad in added if quad.predicate == RDF_TYPE}
     prefixes = (f"{base_iri}id/", f"{base_iri}vocab/")
@@ -81,10 +81,8 @@ def dangling_references(added: list[Quad], store: OxigraphStore, base_iri: str) 
     return list(findings.values())
 
 
-def _typed_in_store(store: OxigraphStore, term: NamedNode) -> bool:
-    return (
-        next(iter(store.oxigraph.quads_for_pattern(term, RDF_TYPE, None, None)), None) is not None
-    )
+def _typed_in_store(store: Store, term: NamedNode) -> bool:
+    return next(iter(store.quads_for_pattern(term, RDF_TYPE, None, None)), None) is not None
 
 
 def iris_outside_the_base(added: Iterable[Quad], base_iri: str) -> list[Finding]:
@@ -119,7 +117,7 @@ def iris_outside_the_base(added: Iterable[Quad], base_iri: str) -> list[Finding]
     return findings
 
 
-def label_lookup(added: list[Quad], store: OxigraphStore) -> Callable[[object], str | None]:
+def label_lookup(added: list[Quad], store: Store) -> Callable[[object], str | None]:
     """A function giving a node's English (or any) label, from the change or the store."""
     label = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     local = {quad.subject.value: quad.object.value for quad in added if quad.predicate == label}
@@ -132,7 +130,7 @@ def label_lookup(added: list[Quad], store: OxigraphStore) -> Callable[[object], 
             subject = NamedNode(text)
         except ValueError:
             return None
-        for quad in store.oxigraph.quads_for_pattern(subject, label, None, None):
+        for quad in store.quads_for_pattern(subject, label, None, None):
             return quad.object.value
         return None
 
