@@ -242,9 +242,11 @@ class RemoteStore:
             return iter(())
         free = [name for name, term in pattern.items() if term is None]
         spelt = {name: f"?{name}" if term is None else str(term) for name, term in pattern.items()}
-        where = f"GRAPH {spelt['g']} {{ {spelt['s']} {spelt['p']} {spelt['o']} }}"
+        triple = f"{spelt['s']} {spelt['p']} {spelt['o']}"
         if graph_name is None:
-            where += f' FILTER(STRSTARTS(STR(?g), "{self.base_iri}"))'
+            where = self._in_project_graphs(triple)
+        else:
+            where = f"GRAPH {graph_name} {{ {triple} }}"
         if not free:
             held = self.query(f"ASK {{ {where} }}")
             return iter([Quad(subject, predicate, object, graph_name)] if held else [])
