@@ -191,7 +191,9 @@ def oxigraph_server(folder: Path, *, timeout_s: int | None = None) -> Iterator[R
         yield server
 
 
-def virtuoso_ini(folder: Path, *, max_rows: int, max_seconds: int) -> tuple[Path, int]:
+def virtuoso_ini(
+    folder: Path, *, max_rows: int, max_seconds: int, max_estimate_seconds: int
+) -> tuple[Path, int]:
     """Write ``folder/virtuoso.ini`` from the template; returns it and the HTTP port."""
     http_port = free_port()
     text = string.Template(VIRTUOSO_TEMPLATE.read_text(encoding="utf-8")).substitute(
@@ -200,6 +202,7 @@ def virtuoso_ini(folder: Path, *, max_rows: int, max_seconds: int) -> tuple[Path
         http_port=http_port,
         max_rows=max_rows,
         max_seconds=max_seconds,
+        max_estimate_seconds=max_estimate_seconds,
     )
     ini = folder / "virtuoso.ini"
     ini.write_text(text, encoding="utf-8")
@@ -208,12 +211,25 @@ def virtuoso_ini(folder: Path, *, max_rows: int, max_seconds: int) -> tuple[Path
 
 @contextlib.contextmanager
 def virtuoso_server(
-    folder: Path, *, max_rows: int = VIRTUOSO_MAX_ROWS, max_seconds: int = 60
+    folder: Path,
+    *,
+    max_rows: int = VIRTUOSO_MAX_ROWS,
+    max_seconds: int = 60,
+    max_estimate_seconds: int = 0,
 ) -> Iterator[RunningServer]:
-    """Virtuoso on a new database in ``folder``; writes go by SPARQL Update with Digest."""
+    """Virtuoso on a new database in ``folder``; writes go by SPARQL Update with Digest.
+
+    ``max_estimate_seconds`` is 0 (no refusal on estimated cost) unless a test checks that
+    refusal: Virtuoso's estimates vary between databases, so a limit makes tests flaky.
+    """
     program = virtuoso_program()
     folder.mkdir(parents=True, exist_ok=True)
-    ini, http_port = virtuoso_ini(folder, max_rows=max_rows, max_seconds=max_seconds)
+    ini, http_port = virtuoso_ini(
+        folder,
+        max_rows=max_rows,
+        max_seconds=max_seconds,
+        max_estimate_seconds=max_estimate_seconds,
+    )
     base = f"http://127.0.0.1:{http_port}"
     server = RunningServer(
         "virtuoso",

@@ -33,6 +33,7 @@ from hrkg.catalog import Page
 from hrkg.cli import app
 from hrkg.errors import HrkgError, QueryError, QueryTimeout
 from hrkg.remote_store import CappedAnswer, RemoteStore
+from hrkg.results import Table
 from test_queries import CASES, CATALOG
 from test_validation import BAD_INPUT, COUNTRY_PAGE, GOOD, input_limit_for
 from test_validation import FIXTURES as BAD_FIXTURES
@@ -49,6 +50,9 @@ HEAVY_GROUPS = (
     "SELECT ?c (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER(STR(?c) < STR(?f)) } "
     "GROUP BY ?c LIMIT 3"
 )
+#: Four copies of every triple side by side, of which ten rows: Virtuoso answers at once,
+#: but estimates it at thousands of seconds.
+CROSS_PRODUCT = "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } LIMIT 10"
 
 HR = "https://w3id.org/hrkg/def/"
 CASE = "https://w3id.org/hrkg/id/case/"
@@ -112,10 +116,12 @@ def remote(server: RunningServer) -> hrkg.KnowledgeGraph:
 
 @pytest.fixture(scope="module")
 def low_cap_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A second Virtuoso, with the dataset, that gives at most LOW_MAX_ROWS rows and
-    gives up on a query after 2 seconds."""
+    """A second Virtuoso, with the dataset, that gives at most LOW_MAX_ROWS rows, gives
+    up on a query after 2 seconds, and refuses one estimated at over 400 seconds."""
     folder = tmp_path_factory.mktemp("virtuoso-low-cap")
-    with virtuoso_server(folder, max_rows=LOW_MAX_ROWS, max_seconds=2) as started:
+    with virtuoso_server(
+        folder, max_rows=LOW_MAX_ROWS, max_seconds=2, max_estimate_seconds=400
+    ) as started:
         push_to(started)
         yield started
 
@@ -286,6 +292,21 @@ def test_a_partial_anytime_answer_is_an_error(low_cap_virtuoso: RunningServer) -
 def test_a_query_past_virtuosos_time_limit_is_an_error(low_cap_virtuoso: RunningServer) -> None:
     with pytest.raises(QueryError, match="timed out"):
         remote_graph(low_cap_virtuoso).sparql(HEAVY_GROUPS)
+
+
+def test_a_refusal_on_estimated_cost_is_an_error_that_names_the_setting(
+    low_cap_virtuoso: RunningServer, virtuoso: RunningServer
+) -> None:
+    """Virtuoso with its package's MaxQueryCostEstimationTime (400 s) refuses a query it
+    would answer at once; the error says which setting to change. Without the limit, as
+    the other test servers run, the same query answers."""
+    with pytest.raises(QueryError, match="estimated execution time") as refused:
+        remote_graph(low_cap_virtuoso).sparql(CROSS_PRODUCT)
+    assert refused.value.hint and "MaxQueryCostEstimationTime = 0" in refused.value.hint
+    result = hrkg_cli("--endpoint", low_cap_virtuoso.query_url, "sparql", CROSS_PRODUCT)
+    assert result.exit_code == 2 and "MaxQueryCostEstimationTime" in result.output, result.output
+    answer = remote_graph(virtuoso).sparql(CROSS_PRODUCT)
+    assert isinstance(answer, Table) and len(answer) == 10
 
 
 def test_a_cut_answer_is_an_error(impatient_oxigraph: RunningServer) -> None:

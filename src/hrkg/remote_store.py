@@ -19,6 +19,8 @@ Known traps are handled here, not left to callers:
 - Virtuoso caps CONSTRUCT and DESCRIBE answers as well, without any header: after such
   an answer from Virtuoso, a probe SELECT of as many rows tells whether the cap was
   reached (a CONSTRUCT whose template makes fewer triples than rows can still slip by);
+- Virtuoso's refusal of a query on its *estimated* cost (``MaxQueryCostEstimationTime``,
+  whose estimates can be far off) carries a hint naming that setting;
 - a partial answer from Virtuoso's "anytime query" mode (status 200 with an
   ``X-SQL-State`` header, when a ``timeout`` parameter is in the endpoint URL) is an
   error;
@@ -59,6 +61,8 @@ INCOMPLETE_HEADERS = ("x-sql-state",)
 #: A blank node label as SPARQL JSON results may carry it (Turtle's BLANK_NODE_LABEL, ASCII).
 BLANK_NODE_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?<!\.)")
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: Virtuoso's refusal of a query on its cost estimate, before running it.
+COST_ESTIMATE_REFUSAL = re.compile(r"estimated execution time -?\d+ \(sec\) exceeds the limit")
 
 
 class CappedAnswer(QueryError):
@@ -145,7 +149,18 @@ class RemoteStore:
             raise QueryError(f"cannot reach {self.endpoint.query_url}: {error}") from None
         if response.status_code >= 400:
             kind = QuerySyntaxError if response.status_code == 400 else QueryError
-            raise kind(f"the server answered {response.status_code}: {response.text.strip()[:500]}")
+            hint = None
+            if COST_ESTIMATE_REFUSAL.search(response.text):
+                hint = (
+                    "Virtuoso refused the query on its estimate of the time it would take, "
+                    "before running it; the estimates can be far off. Set "
+                    "MaxQueryCostEstimationTime = 0 (no limit) or a higher limit in the "
+                    "[SPARQL] section of virtuoso.ini, then restart Virtuoso"
+                )
+            raise kind(
+                f"the server answered {response.status_code}: {response.text.strip()[:500]}",
+                hint=hint,
+            )
         capped = [name for name in CAPPED_HEADERS if name in response.headers]
         if capped:
             raise CappedAnswer(
