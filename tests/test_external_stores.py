@@ -12,28 +12,35 @@ Rows are compared after normalising what SPARQL leaves free or servers spell dif
 
 from __future__ import annotations
 
-import re
+import contextlib
+import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pyoxigraph
 import pytest
 import rdflib
 import rdflib.compare
 from pyoxigraph import BlankNode, NamedNode, RdfFormat
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 import hrkg
 import hrkg.push
 from answer_comparison import comparable, group_concat_columns, read_csv
-from external_servers import RunningServer, oxigraph_server, virtuoso_server
+from external_servers import RunningServer, free_port, oxigraph_server, virtuoso_server
 from hrkg.catalog import Page
 from hrkg.cli import app
-from hrkg.errors import HrkgError, QueryError, QueryTimeout
-from hrkg.remote_store import CappedAnswer, RemoteStore
+from hrkg.errors import HrkgError, QueryError, QueryTimeout, UpstreamError
+from hrkg.remote_store import CappedAnswer, Endpoint, RemoteStore
 from hrkg.results import Table
+from hrkg.server import ServerConfig, create_app
+from hrkg.server.state import ServerState
 from test_queries import CASES, CATALOG
 from test_validation import BAD_INPUT, COUNTRY_PAGE, GOOD, input_limit_for
 from test_validation import FIXTURES as BAD_FIXTURES
@@ -231,24 +238,12 @@ def test_cli_runs_a_stored_question_on_the_server(
     assert len(on_server.stdout.splitlines()) == 1 + len(kg.query("cases"))
 
 
-#: What a server changes in the data it stores, as (pattern, replacement) on N-Quads lines:
-#: Virtuoso keeps numbers by value, so a whole-number xsd:decimal comes back as xsd:integer.
-STORED_DIFFERENTLY = {
-    "virtuoso": [
-        (
-            r'"(-?[0-9]+)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal>',
-            r'"\1"^^<http://www.w3.org/2001/XMLSchema#integer>',
-        )
-    ],
-}
-
-
 def test_export_from_the_server_is_the_dataset(
     server: RunningServer, kg: hrkg.KnowledgeGraph
 ) -> None:
+    """The server's dataset, quad for quad (Virtuoso's whole-number decimals too: see
+    servers/virtuoso.ini.template)."""
     expected = kg.export("nquads").decode("utf-8")
-    for pattern, replacement in STORED_DIFFERENTLY.get(server.name, []):
-        expected = re.sub(pattern, replacement, expected)
     on_server = remote_graph(server).export("nquads").decode("utf-8")
     assert sorted(on_server.splitlines()) == sorted(expected.splitlines())
 
@@ -471,3 +466,220 @@ def test_add_on_a_server_needs_both_urls(server: RunningServer, tmp_path: Path) 
         "--update-endpoint", server.update_url or "", "add", str(path), "-s", COUNTRY_PAGE
     )
     assert update_only.exit_code == 2 and "only with --endpoint" in update_only.output
+
+
+# hrkg serve in front of a server ----------------------------------------------------------
+
+#: The bearer token the served SPARQL endpoint asks of updates in these tests.
+UPDATE_TOKEN = "external-test-token"
+JSON_RESULTS = "application/sparql-results+json"
+TIMBUKTU = "/id/place/timbuktu"
+COUNTRY_PAGE_GRAPH = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
+
+
+def served(state: ServerState) -> contextlib.AbstractContextManager[TestClient]:
+    """The application over ``state``, closed with it."""
+
+    @contextlib.contextmanager
+    def client() -> Iterator[TestClient]:
+        try:
+            with TestClient(create_app(state)) as test_client:
+                yield test_client
+        finally:
+            state.close()
+
+    return client()
+
+
+@pytest.fixture(scope="module")
+def served_embedded() -> Iterator[TestClient]:
+    """`hrkg serve` over the embedded store: what the served server must match."""
+    with served(ServerState.open(ServerConfig(workers=1), data_dir=REPO_ROOT)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def served_remote(server: RunningServer) -> Iterator[TestClient]:
+    """`hrkg serve` in front of each server (`hrkg --endpoint URL serve`)."""
+    state = ServerState.over_endpoint(ServerConfig(), server.endpoint(), data_dir=REPO_ROOT)
+    with served(state) as client:
+        yield client
+
+
+def api_csv(client: TestClient, name: str, params: dict) -> str:
+    answer = client.get(f"/api/queries/{name}", params={**params, "format": "csv"})
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+@pytest.mark.parametrize(("case", "name", "params"), CASES, ids=[case[0] for case in CASES])
+def test_served_server_gives_the_embedded_answer(
+    served_remote: TestClient, served_embedded: TestClient, case: str, name: str, params: dict
+) -> None:
+    concatenated = group_concat_columns(CATALOG.get(name).text)
+    expected = read_csv(api_csv(served_embedded, name, params), concatenated)
+    assert read_csv(api_csv(served_remote, name, params), concatenated) == expected
+
+
+def test_served_server_answers_sparql_as_the_embedded_store(
+    served_remote: TestClient, served_embedded: TestClient
+) -> None:
+    select = (
+        f"SELECT ?case ?label WHERE {{ ?case a <{HR}Case> ; rdfs:label ?label }} ORDER BY ?case"
+    )
+    select = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> " + select
+    headers = {"accept": "text/csv"}
+    answers = [
+        client.post("/sparql", data={"query": select}, headers=headers)
+        for client in (served_embedded, served_remote)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[1].text == answers[0].text and answers[0].text.count("\n") > 5
+    construct = f"CONSTRUCT WHERE {{ ?case a <{HR}Case> }}"
+    graphs = [
+        rdflib.Graph().parse(
+            data=client.get("/sparql", params={"query": construct}).text, format="turtle"
+        )
+        for client in (served_embedded, served_remote)
+    ]
+    assert len(graphs[0]) > 5 and rdflib.compare.isomorphic(graphs[0], graphs[1])
+
+
+def test_served_server_shows_the_embedded_entity(
+    served_remote: TestClient, served_embedded: TestClient, server: RunningServer
+) -> None:
+    turtle = [
+        rdflib.Graph().parse(
+            data=client.get(TIMBUKTU, headers={"accept": "text/turtle"}).text, format="turtle"
+        )
+        for client in (served_embedded, served_remote)
+    ]
+    assert len(turtle[0]) > 2 and rdflib.compare.isomorphic(turtle[0], turtle[1])
+    page = served_remote.get(TIMBUKTU, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "Timbuktu" in page.text
+    missing = served_remote.get("/id/place/nowhere-at-all")
+    assert missing.status_code == 404 and "nothing is known" in missing.text
+
+
+def test_served_server_exports_the_embedded_graph(
+    served_remote: TestClient, served_embedded: TestClient, server: RunningServer
+) -> None:
+    params = {"graph": COUNTRY_PAGE_GRAPH, "format": "nquads"}
+    embedded = served_embedded.get("/graph-store", params=params)
+    assert embedded.status_code == 200, embedded.text
+    expected = embedded.text
+    exported = served_remote.get("/graph-store", params=params)
+    assert exported.status_code == 200, exported.text
+    assert sorted(exported.text.splitlines()) == sorted(expected.splitlines())
+    assert len(expected.splitlines()) > 100
+    unknown = served_remote.get("/graph-store", params={"graph": f"{COUNTRY_PAGE_GRAPH}-not-there"})
+    assert unknown.status_code == 404
+
+
+def test_served_server_caps_answers_and_pages_on(server: RunningServer) -> None:
+    state = ServerState.over_endpoint(
+        ServerConfig(max_rows=4), server.endpoint(), data_dir=REPO_ROOT
+    )
+    with served(state) as client:
+        first = client.get("/api/queries/cases", params={"format": "csv"})
+        assert first.status_code == 200 and len(first.text.splitlines()) == 1 + 4
+        assert first.headers["HRKG-Results-Truncated"] == "4"
+        assert "offset=4" in first.headers["Link"]
+
+
+def test_served_server_refuses_updates_unless_allowed(served_remote: TestClient) -> None:
+    answer = served_remote.post(
+        "/sparql",
+        content=f"INSERT DATA {{ GRAPH <{COUNTRY_PAGE_GRAPH}> {{ <urn:x:a> <urn:x:b> 1 }} }}",
+        headers={"content-type": "application/sparql-update"},
+    )
+    assert answer.status_code == 403 and "read-only" in answer.text
+
+
+def test_served_server_passes_on_a_refusal_as_bad_gateway(low_cap_virtuoso: RunningServer) -> None:
+    """A query the server behind refuses is its failure, not the asker's: 502, with the
+    server's message and hrkg's hint."""
+    state = ServerState.over_endpoint(
+        ServerConfig(), low_cap_virtuoso.endpoint(), data_dir=REPO_ROOT
+    )
+    with served(state) as client:
+        refused = client.get("/sparql", params={"query": CROSS_PRODUCT})
+        assert refused.status_code == 502, refused.text
+        assert "estimated execution time" in refused.text
+        assert "MaxQueryCostEstimationTime" in refused.text
+        whole = f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {LOW_MAX_ROWS * 4}"
+        capped = client.get("/sparql", params={"query": whole})
+        assert capped.status_code == 502 and "capped the answer" in capped.text, capped.text
+
+
+def test_serving_a_server_that_is_not_there_fails_at_start() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    endpoint = Endpoint(f"http://127.0.0.1:{closed_port}/sparql", timeout=5)
+    with pytest.raises(UpstreamError, match="cannot reach"):
+        ServerState.over_endpoint(ServerConfig(), endpoint, data_dir=REPO_ROOT)
+
+
+def test_serving_updates_needs_the_update_url(server: RunningServer) -> None:
+    config = ServerConfig(allow_update=True, update_token=UPDATE_TOKEN)
+    with pytest.raises(HrkgError, match="needs its SPARQL Update URL"):
+        ServerState.over_endpoint(config, Endpoint(server.query_url), data_dir=REPO_ROOT)
+
+
+def test_cli_serves_a_server(server: RunningServer) -> None:
+    """`hrkg --endpoint URL serve` as a user starts it, in its own process; and the options
+    that set hrkg's own workers are refused beside --endpoint."""
+    port = free_port()
+    command = [sys.executable, "-m", "hrkg", "--data-dir", str(REPO_ROOT)]
+    command += ["--endpoint", server.query_url, "serve", "--port", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/api/queries/summary"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(url, timeout=30)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    pytest.fail(f"hrkg serve did not start: {process.communicate()[1][-2000:]!r}")
+                time.sleep(0.2)
+        assert answer.status_code == 200, answer.text
+        assert json.loads(answer.text)["results"]["bindings"]
+    finally:
+        process.terminate()
+        stderr = process.communicate(timeout=20)[1].decode()
+    assert f"hrkg serving the SPARQL server at {server.query_url}" in stderr
+    refused = hrkg_cli("--endpoint", server.query_url, "serve", "--in-memory")
+    assert refused.exit_code == 2 and "--in-memory" in refused.output
+
+
+def test_served_server_writes_updates_on_the_server(writable: RunningServer) -> None:
+    """With --allow-update and the token, an update goes to the server's Update URL; a bad
+    one, or one without the token, changes nothing."""
+    config = ServerConfig(allow_update=True, update_token=UPDATE_TOKEN)
+    triple = f'<{CASE}served-update> <{HR}note> "written through hrkg serve"'
+    insert = f"INSERT DATA {{ GRAPH <{COUNTRY_PAGE_GRAPH}> {{ {triple} }} }}"
+    update = {"content-type": "application/sparql-update"}
+    authorised = {**update, "authorization": f"Bearer {UPDATE_TOKEN}"}
+    state = ServerState.over_endpoint(config, writable.endpoint(), data_dir=REPO_ROOT)
+    with served(state) as client:
+        before = server_dataset(writable)
+        assert client.post("/sparql", content=insert, headers=update).status_code == 401
+        malformed = client.post("/sparql", content="INSERT DATA { oops", headers=authorised)
+        assert malformed.status_code == 400, malformed.text
+        assert server_dataset(writable) == before
+        written = client.post("/sparql", content=insert, headers=authorised)
+        assert written.status_code == 204, written.text
+        ask = {"query": f"ASK {{ GRAPH <{COUNTRY_PAGE_GRAPH}> {{ {triple} }} }}"}
+        held = client.get("/sparql", params=ask, headers={"accept": JSON_RESULTS})
+        assert held.json()["boolean"] is True, held.text
+        removed = client.post(
+            "/sparql",
+            content=f"DELETE DATA {{ GRAPH <{COUNTRY_PAGE_GRAPH}> {{ {triple} }} }}",
+            headers=authorised,
+        )
+        assert removed.status_code == 204, removed.text
+        assert server_dataset(writable) == before

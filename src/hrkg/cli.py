@@ -577,15 +577,22 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the SPARQL endpoint, the REST API, entity pages and the browser interface."""
+    """Serve the SPARQL endpoint, the REST API, entity pages and the browser interface.
+
+    With --endpoint, they answer from that SPARQL server (updates, with --allow-update, go
+    to its --update-endpoint); the stored questions still come from the local queries/.
+    """
     import uvicorn
 
     from hrkg.server import ServerConfig, create_app
     from hrkg.server.state import ServerState
 
     options = ctx.ensure_object(Options)
-    if options.endpoint is not None:
-        raise typer.BadParameter("`hrkg serve` serves the embedded store: drop --endpoint")
+    if options.endpoint is not None and (in_memory or queue_timeout is not None):
+        raise typer.BadParameter(
+            "--in-memory and --queue-timeout set hrkg's own query workers; with --endpoint "
+            "the SPARQL server runs the queries: drop them"
+        )
     overrides: dict[str, object] = {"allow_update": allow_update}
     if in_memory:
         overrides["in_memory"] = True
@@ -599,12 +606,17 @@ def serve(
         config = ServerConfig(**overrides)  # type: ignore[arg-type]
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    state = ServerState.open(
-        config, data_dir=options.data_dir, store=options.store, base_iri=options.base_iri
-    )
-    stderr.print(
-        f"hrkg serving {len(state.kg.store):,} quads at http://{host}:{port}/ (Ctrl-C stops)"
-    )
+    if options.endpoint is None:
+        state: ServerState = ServerState.open(
+            config, data_dir=options.data_dir, store=options.store, base_iri=options.base_iri
+        )
+        origin = f"{len(state.kg.store):,} quads"
+    else:
+        state = ServerState.over_endpoint(
+            config, options.endpoint, data_dir=options.data_dir, base_iri=options.base_iri
+        )
+        origin = f"the SPARQL server at {options.endpoint.query_url}"
+    stderr.print(f"hrkg serving {origin} at http://{host}:{port}/ (Ctrl-C stops)")
     try:
         uvicorn.run(
             create_app(state),

@@ -62,6 +62,11 @@ class QueryResourceLimit(QueryError):
     """The query needed more memory than a query may use and was stopped (HTTP 503)."""
 
 
+class UpstreamError(QueryError):
+    """The SPARQL server hrkg reads from (--endpoint) failed, refused or could not be
+    reached: not the asker's fault (HTTP 502 when hrkg serves in front of it)."""
+
+
 class QueryBusy(QueryError):
     """Every query worker stayed busy for as long as a query may wait (HTTP 503).
 

@@ -31,7 +31,11 @@ UPDATE_CHUNK = 2000
 
 
 class PushError(HrkgError):
-    """The server refused or failed an upload."""
+    """The server refused or failed a write; ``status`` is its HTTP status when it answered."""
+
+    def __init__(self, what: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(what, hint=hint)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ def _check(response: httpx.Response, what: str) -> None:
             f"{what}: the server answered {response.status_code} {response.text.strip()[:300]}",
             hint="check the URL, the credentials (--endpoint-user/--endpoint-password) and "
             "that the server accepts writes",
+            status=response.status_code,
         )
 
 
@@ -113,22 +118,28 @@ def _update_graph(
 def insert_quads(endpoint: Endpoint, quads: Iterable[Quad]) -> None:
     """Add the quads to the server's named graphs in one SPARQL Update request: the server
     runs it as one operation, so a refusal leaves none of them written (``hrkg add``)."""
-    if not endpoint.update_url:
-        raise PushError(
-            "no way to write to the server: adding needs its SPARQL Update URL",
-            hint="give --update-endpoint URL (Oxigraph server: …/update; Virtuoso: "
-            "…/sparql-auth with --endpoint-auth digest)",
-        )
     by_graph = {
         graph: [quad.triple for quad in graph_quads]
         for graph, graph_quads in _graphs(quads).items()
     }
+    send_update(endpoint, insert_request(by_graph), what="INSERT")
+
+
+def send_update(endpoint: Endpoint, update: str, *, what: str = "the update") -> None:
+    """One SPARQL Update request to the server's Update URL (by form POST, as every server
+    takes it); a refusal or a failure to reach it is a :class:`PushError`."""
+    if not endpoint.update_url:
+        raise PushError(
+            "no way to write to the server: writing needs its SPARQL Update URL",
+            hint="give --update-endpoint URL (Oxigraph server: …/update; Virtuoso: "
+            "…/sparql-auth with --endpoint-auth digest)",
+        )
     with endpoint.client() as client:
         try:
-            response = client.post(endpoint.update_url, data={"update": insert_request(by_graph)})
+            response = client.post(endpoint.update_url, data={"update": update})
         except httpx.HTTPError as error:
             raise PushError(f"writing to {endpoint.update_url} failed: {error}") from None
-    _check(response, "INSERT")
+    _check(response, what)
 
 
 def insert_request(triples_by_graph: Mapping[NamedNode, Sequence[Triple]]) -> str:

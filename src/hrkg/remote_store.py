@@ -45,7 +45,7 @@ import httpx
 import pyoxigraph
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFormat
 
-from hrkg.errors import QueryError, QuerySyntaxError, QueryTimeout
+from hrkg.errors import QueryError, QuerySyntaxError, QueryTimeout, UpstreamError
 from hrkg.results import Table
 from hrkg.sparql_text import code_tokens
 from hrkg.store import GraphName, QueryOutcome, Term, check_read_only
@@ -65,7 +65,7 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 COST_ESTIMATE_REFUSAL = re.compile(r"estimated execution time -?\d+ \(sec\) exceeds the limit")
 
 
-class CappedAnswer(QueryError):
+class CappedAnswer(UpstreamError):
     """The server cut the answer at its row cap (Virtuoso's ResultSetMaxRows)."""
 
 
@@ -118,11 +118,18 @@ class RemoteStore:
     keeps_answers = False
 
     def __init__(
-        self, endpoint: Endpoint, *, base_iri: str, max_query_chars: int = 100_000
+        self,
+        endpoint: Endpoint,
+        *,
+        base_iri: str,
+        max_query_chars: int = 100_000,
+        max_rows: int | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.base_iri = base_iri
         self.max_query_chars = max_query_chars
+        #: Rows any answer stops at, flagged as truncated (what ``hrkg serve`` hands out).
+        self.max_rows = max_rows
         self._client = endpoint.client()
         #: Blank nodes the server's pattern answers held: a pattern cannot name them again.
         self._blank_nodes_seen: set[BlankNode] = set()
@@ -146,9 +153,9 @@ class RemoteStore:
                 hint="raise --endpoint-timeout, or narrow the query",
             ) from None
         except httpx.HTTPError as error:
-            raise QueryError(f"cannot reach {self.endpoint.query_url}: {error}") from None
+            raise UpstreamError(f"cannot reach {self.endpoint.query_url}: {error}") from None
         if response.status_code >= 400:
-            kind = QuerySyntaxError if response.status_code == 400 else QueryError
+            kind = QuerySyntaxError if response.status_code == 400 else UpstreamError
             hint = None
             if COST_ESTIMATE_REFUSAL.search(response.text):
                 hint = (
@@ -201,6 +208,8 @@ class RemoteStore:
         row_limit: int | None = None,
     ) -> QueryOutcome:
         check_read_only(text, self.max_query_chars)
+        if self.max_rows is not None:
+            row_limit = min(row_limit or self.max_rows, self.max_rows)
         params = [("default-graph-uri", g.value) for g in default_graphs or ()]
         params += [("named-graph-uri", g.value) for g in named_graphs or ()]
         form = query_form(text)
@@ -211,7 +220,9 @@ class RemoteStore:
         try:
             triples = list(pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES))
         except SyntaxError as error:
-            raise QueryError(f"the server's answer is truncated or unparsable: {error}") from None
+            raise UpstreamError(
+                f"the server's answer is truncated or unparsable: {error}"
+            ) from None
         server = response.headers.get("server", "")
         if triples and server.startswith("Virtuoso") and self._reaches_row_cap(len(triples)):
             raise CappedAnswer(
@@ -317,7 +328,7 @@ def _results(response: httpx.Response, form: str, row_limit: int | None) -> Quer
             table.rows.append(tuple(solution))
         return table
     except (SyntaxError, ValueError) as error:
-        raise QueryError(f"the server's answer is truncated or unparsable: {error}") from None
+        raise UpstreamError(f"the server's answer is truncated or unparsable: {error}") from None
 
 
 def _portable_json(content: bytes) -> bytes:

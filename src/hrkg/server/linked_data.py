@@ -207,6 +207,9 @@ async def graph_store(request: Request) -> Response:
             await state.run_in_thread(state.export_to, spool, fmt, graphs, order)
         size = spool.tell()
         spool.seek(0)
+    except QueryError as error:  # from the SPARQL server behind hrkg (serve --endpoint)
+        spool.close()
+        return error_response(error)
     except BaseException:
         spool.close()
         raise

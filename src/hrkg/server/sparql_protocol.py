@@ -27,6 +27,7 @@ from hrkg.errors import (
     QuerySyntaxError,
     QueryTimeout,
     QueryTooLarge,
+    UpstreamError,
 )
 from hrkg.results import Table, boolean_document, render
 from hrkg.server.negotiation import GRAPH_MEDIA, RESULT_MEDIA, choose
@@ -57,6 +58,7 @@ STATUS = {
     QueryTimeout: 503,
     QueryResourceLimit: 503,
     QueryBusy: 503,
+    UpstreamError: 502,
 }
 
 

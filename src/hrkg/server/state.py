@@ -1,34 +1,43 @@
-"""What the running server holds: the knowledge graph over isolated query workers."""
+"""What the running server answers from: the knowledge graph, and how updates reach it.
+
+Two kinds, behind one interface the routes use (``kg``, ``config``, ``run_in_thread``,
+``export_to``, ``apply_update``, ``close``):
+
+- :class:`EmbeddedState` (:meth:`ServerState.open`): the dataset loaded into a local
+  Oxigraph store, queries run in killable workers;
+- :class:`RemoteState` (:meth:`ServerState.over_endpoint`): every read and update goes to
+  a SPARQL server (``hrkg --endpoint URL serve``), which runs, times and limits its
+  queries itself; hrkg adds its pages, REST API and row cap in front.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from hrkg.errors import HrkgError, QueryRefused, QuerySyntaxError, UpstreamError
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
 from hrkg.query_runner import IsolatedQueryRunner, IsolatedStore
+from hrkg.remote_store import Endpoint, RemoteStore
 from hrkg.server.config import ServerConfig
 from hrkg.store import OxigraphStore
 
 T = TypeVar("T")
 
 
-@dataclass
 class ServerState:
-    """The served graph (queries in killable workers), the config, and the update lock."""
+    """The served graph, the config, and the lock that keeps exports and updates apart."""
 
-    kg: KnowledgeGraph
-    primary: OxigraphStore
-    runner: IsolatedQueryRunner
-    config: ServerConfig
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
-    _temporary: tempfile.TemporaryDirectory | None = None
+    def __init__(self, kg: KnowledgeGraph, config: ServerConfig) -> None:
+        self.kg = kg
+        self.config = config
+        self._write_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -38,7 +47,68 @@ class ServerState:
         data_dir: Path | None = None,
         store: Path | None = None,
         base_iri: str | None = None,
-    ) -> ServerState:
+    ) -> EmbeddedState:
+        """Serve the dataset from the embedded store (see :class:`EmbeddedState`)."""
+        return EmbeddedState.load(config, data_dir=data_dir, store=store, base_iri=base_iri)
+
+    @classmethod
+    def over_endpoint(
+        cls,
+        config: ServerConfig,
+        endpoint: Endpoint,
+        *,
+        data_dir: Path | None = None,
+        base_iri: str | None = None,
+    ) -> RemoteState:
+        """Serve the dataset a SPARQL server holds (see :class:`RemoteState`)."""
+        return RemoteState.connect(config, endpoint, data_dir=data_dir, base_iri=base_iri)
+
+    async def run_in_thread(self, function: Callable[..., T], *args, **kwargs) -> T:
+        """Blocking work (a query waiting on its worker or its server) off the event loop."""
+        return await run_in_threadpool(function, *args, **kwargs)
+
+    def export_to(
+        self, output: BinaryIO, fmt: str, graphs: Sequence[str] | None, order: str = "canonical"
+    ) -> None:
+        """Export the store (or some graphs) into ``output``, with updates held off
+        meanwhile: the export reads the store many times over, and must read one version
+        of it. Whole exports take turns too, so that only one at a time streams the store."""
+        with self._write_lock:
+            self.kg.export_to(output, fmt, graphs=graphs, order=order)
+
+    def apply_update(self, update: str) -> None:
+        """Run a SPARQL update (the endpoint allows it only with --allow-update)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class EmbeddedState(ServerState):
+    """The dataset in a local Oxigraph store; queries run in killable workers over it."""
+
+    def __init__(
+        self,
+        kg: KnowledgeGraph,
+        config: ServerConfig,
+        primary: OxigraphStore,
+        runner: IsolatedQueryRunner,
+        temporary: tempfile.TemporaryDirectory | None = None,
+    ) -> None:
+        super().__init__(kg, config)
+        self.primary = primary
+        self.runner = runner
+        self._temporary = temporary
+
+    @classmethod
+    def load(
+        cls,
+        config: ServerConfig,
+        *,
+        data_dir: Path | None = None,
+        store: Path | None = None,
+        base_iri: str | None = None,
+    ) -> EmbeddedState:
         """Load the dataset into an on-disk store (temporary unless ``store``); start workers."""
         temporary = None
         if store is None:
@@ -60,26 +130,13 @@ class ServerState:
         served = KnowledgeGraph(
             IsolatedStore(primary, runner, config.max_rows), loaded.catalog, loaded.settings
         )
-        state = cls(served, primary, runner, config, _temporary=temporary)
+        state = cls(served, config, primary, runner, temporary)
         try:
             runner.query("ASK { ?s ?p ?o }")  # warm the workers before the first request
         except BaseException:
             state.close()  # a worker that cannot get the store: refuse to start, leave nothing
             raise
         return state
-
-    async def run_in_thread(self, function: Callable[..., T], *args, **kwargs) -> T:
-        """Blocking work (a query waiting on its worker) off the event loop."""
-        return await run_in_threadpool(function, *args, **kwargs)
-
-    def export_to(
-        self, output: BinaryIO, fmt: str, graphs: Sequence[str] | None, order: str = "canonical"
-    ) -> None:
-        """Export the primary store (or some graphs) into ``output``, with updates held off
-        meanwhile: the export reads the store many times over, and must read one version
-        of it. Whole exports take turns too, so that only one at a time streams the store."""
-        with self._write_lock:
-            self.kg.export_to(output, fmt, graphs=graphs, order=order)
 
     def apply_update(self, update: str) -> None:
         """Run a SPARQL update on the primary store, with the readers stopped meanwhile.
@@ -88,8 +145,6 @@ class ServerState:
         so the runner is restarted around the update: it then copies the updated store.
         Updates change the store only, not the files in data/.
         """
-        from hrkg.errors import QuerySyntaxError
-
         with self._write_lock:
             self.runner.close()
             try:
@@ -104,3 +159,62 @@ class ServerState:
         self.runner.close()
         if self._temporary is not None:
             self._temporary.cleanup()
+
+
+class RemoteState(ServerState):
+    """The dataset on a SPARQL server: hrkg's pages and API in front of someone else's store.
+
+    The server runs the queries, so there are no workers and no answer cache here; a
+    query's deadline is the HTTP timeout (the smaller of ``--timeout`` and
+    ``--endpoint-timeout``), and answers stop at ``max_rows`` as on the embedded store.
+    Updates go to the server's SPARQL Update URL, which must then be given.
+    """
+
+    def __init__(self, kg: KnowledgeGraph, config: ServerConfig, store: RemoteStore) -> None:
+        super().__init__(kg, config)
+        self.remote = store
+
+    @classmethod
+    def connect(
+        cls,
+        config: ServerConfig,
+        endpoint: Endpoint,
+        *,
+        data_dir: Path | None = None,
+        base_iri: str | None = None,
+    ) -> RemoteState:
+        """Open the graph on ``endpoint`` and ask it one question: a server that cannot be
+        reached, or answers wrongly, stops ``hrkg serve`` before it listens."""
+        if config.allow_update and not endpoint.update_url:
+            raise HrkgError(
+                "--allow-update in front of a SPARQL server needs its SPARQL Update URL",
+                hint="give --update-endpoint URL as well, or drop --allow-update",
+            )
+        endpoint = dataclasses.replace(endpoint, timeout=min(endpoint.timeout, config.timeout))
+        opened = open_knowledge_graph(data_dir, endpoint=endpoint, base_iri=base_iri)
+        store = opened.store
+        assert isinstance(store, RemoteStore)
+        store.max_rows = config.max_rows
+        state = cls(opened, config, store)
+        try:
+            store.query("ASK { ?s ?p ?o }")
+        except BaseException:
+            state.close()
+            raise
+        return state
+
+    def apply_update(self, update: str) -> None:
+        """Send the update to the server's SPARQL Update URL, as it was given."""
+        from hrkg.push import PushError, send_update
+
+        if not self.config.allow_update:  # the endpoint checks first; this is a backstop
+            raise QueryRefused("updates are disabled on this server (read-only)")
+        with self._write_lock:
+            try:
+                send_update(self.remote.endpoint, update)
+            except PushError as error:
+                kind = QuerySyntaxError if error.status == 400 else UpstreamError
+                raise kind(error.what, hint=error.hint) from None
+
+    def close(self) -> None:
+        self.remote.close()
