@@ -475,6 +475,7 @@ UPDATE_TOKEN = "external-test-token"
 JSON_RESULTS = "application/sparql-results+json"
 TIMBUKTU = "/id/place/timbuktu"
 COUNTRY_PAGE_GRAPH = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
+GRAPH_QUADS = f"SELECT * WHERE {{ GRAPH <{COUNTRY_PAGE_GRAPH}> {{ ?s ?p ?o }} }}"
 
 
 def served(state: ServerState) -> contextlib.AbstractContextManager[TestClient]:
@@ -585,6 +586,12 @@ def test_served_server_caps_answers_and_pages_on(server: RunningServer) -> None:
         assert first.status_code == 200 and len(first.text.splitlines()) == 1 + 4
         assert first.headers["HRKG-Results-Truncated"] == "4"
         assert "offset=4" in first.headers["Link"]
+        # hrkg's own reads are not capped: a whole graph exports, every graph is listed.
+        params = {"graph": COUNTRY_PAGE_GRAPH, "format": "nquads"}
+        exported = client.get("/graph-store", params=params).text.splitlines()
+        assert len(exported) == len(remote_graph(server).store.query(GRAPH_QUADS).rows)
+        described = client.get("/sparql", headers={"accept": "text/turtle"}).text
+        assert described.count("sd:NamedGraph") == len(remote_graph(server).store.graph_names())
 
 
 def test_served_server_refuses_updates_unless_allowed(served_remote: TestClient) -> None:

@@ -210,6 +210,18 @@ class RemoteStore:
         check_read_only(text, self.max_query_chars)
         if self.max_rows is not None:
             row_limit = min(row_limit or self.max_rows, self.max_rows)
+        return self._answer(text, default_graphs, named_graphs, row_limit)
+
+    def _answer(
+        self,
+        text: str,
+        default_graphs: Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        row_limit: int | None = None,
+    ) -> QueryOutcome:
+        """The server's whole answer (up to ``row_limit``). hrkg's own reads (graphs, quads,
+        patterns, counts) come here directly: ``max_rows`` caps what askers get, and a
+        capped export or pattern read would be silently short."""
         params = [("default-graph-uri", g.value) for g in default_graphs or ()]
         params += [("named-graph-uri", g.value) for g in named_graphs or ()]
         form = query_form(text)
@@ -240,7 +252,7 @@ class RemoteStore:
     def graph_names(self) -> list[NamedNode]:
         """The project's named graphs on the server (those under the base IRI)."""
         text = f"SELECT DISTINCT ?g WHERE {{ {self._in_project_graphs('?s ?p ?o')} }}"
-        table = self.query(text)
+        table = self._answer(text)
         assert isinstance(table, Table)
         return sorted(
             (row[0] for row in table.rows if isinstance(row[0], NamedNode)), key=lambda g: g.value
@@ -249,7 +261,7 @@ class RemoteStore:
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         selector = f"VALUES ?g {{ {graph} }}" if graph is not None else ""
         text = f"SELECT ?s ?p ?o ?g WHERE {{ {selector} {self._in_project_graphs('?s ?p ?o')} }}"
-        table = self.query(text)
+        table = self._answer(text)
         assert isinstance(table, Table)
         return iter([Quad(s, p, o, g) for s, p, o, g in table.rows])
 
@@ -274,9 +286,9 @@ class RemoteStore:
         else:
             where = f"GRAPH {graph_name} {{ {triple} }}"
         if not free:
-            held = self.query(f"ASK {{ {where} }}")
+            held = self._answer(f"ASK {{ {where} }}")
             return iter([Quad(subject, predicate, object, graph_name)] if held else [])
-        table = self.query(f"SELECT {' '.join(spelt[name] for name in free)} WHERE {{ {where} }}")
+        table = self._answer(f"SELECT {' '.join(spelt[name] for name in free)} WHERE {{ {where} }}")
         assert isinstance(table, Table)
         quads = []
         for row in table.rows:
@@ -305,7 +317,7 @@ class RemoteStore:
 
     def __len__(self) -> int:
         text = f"SELECT (COUNT(*) AS ?n) WHERE {{ {self._in_project_graphs('?s ?p ?o')} }}"
-        table = self.query(text)
+        table = self._answer(text)
         assert isinstance(table, Table)
         return int(table.rows[0][0].value) if table.rows else 0
 
