@@ -322,11 +322,12 @@ def silent_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
 
 
-def test_a_silent_server_times_out_with_a_clear_error(silent_endpoint: str) -> None:
+@pytest.mark.parametrize("limit", ["--endpoint-timeout", "--timeout"])
+def test_a_silent_server_times_out_with_a_clear_error(silent_endpoint: str, limit: str) -> None:
+    """Either limit stops the wait: --endpoint-timeout, or --timeout (any query's limit)
+    when it is the shorter."""
     started = time.monotonic()
-    result = hrkg_cli(
-        "--endpoint", silent_endpoint, "--endpoint-timeout", "1", "query", "run", "summary"
-    )
+    result = hrkg_cli("--endpoint", silent_endpoint, limit, "1", "query", "run", "summary")
     elapsed = time.monotonic() - started
     assert result.exit_code == 2
     assert "did not answer within 1 s" in result.output and "--endpoint-timeout" in result.output

@@ -133,7 +133,10 @@ def main_options(
     ] = None,
     update_endpoint: Annotated[
         str | None,
-        typer.Option("--update-endpoint", help="The server's SPARQL Update URL (for push)."),
+        typer.Option(
+            "--update-endpoint",
+            help="The server's SPARQL Update URL (for push, add, serve --allow-update).",
+        ),
     ] = None,
     graph_store: Annotated[
         str | None,
@@ -160,7 +163,7 @@ def main_options(
         typer.Option(
             "--timeout",
             help="Stop any query running longer than this many seconds (queries then run in "
-            "killable worker processes).",
+            "killable worker processes; with --endpoint, hrkg stops waiting for the server).",
             envvar="HRKG_QUERY_TIMEOUT",
         ),
     ] = None,

@@ -234,7 +234,8 @@ def open_knowledge_graph(
     memory. ``endpoint`` (a URL or an :class:`~hrkg.remote_store.Endpoint`) queries a
     remote SPARQL server instead, which must hold the dataset (see ``hrkg push``); the
     stored questions still come from ``data_dir``. ``query_timeout`` (seconds; default
-    ``HRKG_QUERY_TIMEOUT``, none) stops any query that runs longer.
+    ``HRKG_QUERY_TIMEOUT``, none) stops any query that runs longer; on a server, hrkg stops
+    waiting for its answer then, if the endpoint's own timeout is not shorter.
     """
     overrides: dict[str, object] = {}
     if data_dir is not None:
@@ -249,9 +250,14 @@ def open_knowledge_graph(
         Catalog.from_folder(layout.queries_dir) if layout.queries_dir.is_dir() else Catalog({})
     )
     if endpoint is not None:
+        import dataclasses
+
         from hrkg.remote_store import Endpoint, RemoteStore
 
         target = Endpoint(endpoint) if isinstance(endpoint, str) else endpoint
+        if settings.query_timeout and settings.query_timeout < target.timeout:
+            # The server's query cannot be killed from here: hrkg stops waiting for it.
+            target = dataclasses.replace(target, timeout=settings.query_timeout)
         remote = RemoteStore(
             target, base_iri=settings.base_iri, max_query_chars=settings.max_query_chars
         )

@@ -150,7 +150,7 @@ class RemoteStore:
             raise QueryTimeout(
                 f"the server at {self.endpoint.query_url} did not answer "
                 f"within {self.endpoint.timeout:g} s",
-                hint="raise --endpoint-timeout, or narrow the query",
+                hint="raise --endpoint-timeout (and --timeout, if given), or narrow the query",
             ) from None
         except httpx.HTTPError as error:
             raise UpstreamError(f"cannot reach {self.endpoint.query_url}: {error}") from None
