@@ -12,7 +12,6 @@ Two kinds, behind one interface the routes use (``kg``, ``config``, ``run_in_thr
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hrkg.errors import HrkgError, QueryRefused, QuerySyntaxError, UpstreamError
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
+from hrkg.push import PushError, send_update
 from hrkg.query_runner import IsolatedQueryRunner, IsolatedStore
 from hrkg.remote_store import Endpoint, RemoteStore
 from hrkg.server.config import ServerConfig
@@ -190,8 +190,9 @@ class RemoteState(ServerState):
                 "--allow-update in front of a SPARQL server needs its SPARQL Update URL",
                 hint="give --update-endpoint URL as well, or drop --allow-update",
             )
-        endpoint = dataclasses.replace(endpoint, timeout=min(endpoint.timeout, config.timeout))
-        opened = open_knowledge_graph(data_dir, endpoint=endpoint, base_iri=base_iri)
+        opened = open_knowledge_graph(
+            data_dir, endpoint=endpoint, base_iri=base_iri, query_timeout=config.timeout
+        )
         store = opened.store
         assert isinstance(store, RemoteStore)
         store.max_rows = config.max_rows
@@ -205,8 +206,6 @@ class RemoteState(ServerState):
 
     def apply_update(self, update: str) -> None:
         """Send the update to the server's SPARQL Update URL, as it was given."""
-        from hrkg.push import PushError, send_update
-
         if not self.config.allow_update:  # the endpoint checks first; this is a backstop
             raise QueryRefused("updates are disabled on this server (read-only)")
         with self._write_lock:
