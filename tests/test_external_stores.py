@@ -3,8 +3,9 @@
 The dataset goes up with ``hrkg push`` (Graph Store Protocol to Oxigraph, SPARQL Update
 with Digest authentication to Virtuoso's ``/sparql-auth``); then every stored question,
 with the same parameters as tests/test_queries.py, must give on each server the rows the
-embedded store gives. Also checked for real: the CLI with ``--endpoint``, and that a
-capped, cut or timed-out answer is an error, never a short table.
+embedded store gives. Also checked for real: the CLI with ``--endpoint``; validating and
+adding on a server; ``hrkg serve`` in front of each server, against ``hrkg serve`` over the
+embedded store; and that a capped, cut or timed-out answer is an error, never a short table.
 
 Rows are compared after normalising what SPARQL leaves free or servers spell differently
 (row order, GROUP_CONCAT cells): see ``answer_comparison``.
@@ -548,7 +549,7 @@ def test_served_server_answers_sparql_as_the_embedded_store(
 
 
 def test_served_server_shows_the_embedded_entity(
-    served_remote: TestClient, served_embedded: TestClient, server: RunningServer
+    served_remote: TestClient, served_embedded: TestClient
 ) -> None:
     turtle = [
         rdflib.Graph().parse(
@@ -564,7 +565,7 @@ def test_served_server_shows_the_embedded_entity(
 
 
 def test_served_server_exports_the_embedded_graph(
-    served_remote: TestClient, served_embedded: TestClient, server: RunningServer
+    served_remote: TestClient, served_embedded: TestClient
 ) -> None:
     params = {"graph": COUNTRY_PAGE_GRAPH, "format": "nquads"}
     embedded = served_embedded.get("/graph-store", params=params)
