@@ -286,8 +286,16 @@ def test_a_partial_anytime_answer_is_an_error(low_cap_virtuoso: RunningServer) -
 
 
 def test_a_query_past_virtuosos_time_limit_is_an_error(low_cap_virtuoso: RunningServer) -> None:
-    with pytest.raises(QueryError, match="timed out"):
+    """Virtuoso's own time limit is a time-out (503 when served), naming the setting."""
+    with pytest.raises(QueryTimeout, match="timed out") as stopped:
         remote_graph(low_cap_virtuoso).sparql(HEAVY_GROUPS)
+    assert stopped.value.hint and "MaxQueryExecutionTime" in stopped.value.hint
+    state = ServerState.over_endpoint(
+        ServerConfig(), low_cap_virtuoso.endpoint(), data_dir=REPO_ROOT
+    )
+    with served(state) as client:
+        answer = client.get("/sparql", params={"query": HEAVY_GROUPS})
+        assert answer.status_code == 503 and "MaxQueryExecutionTime" in answer.text, answer.text
 
 
 def test_a_refusal_on_estimated_cost_is_an_error_that_names_the_setting(

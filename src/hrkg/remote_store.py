@@ -20,7 +20,9 @@ Known traps are handled here, not left to callers:
   an answer from Virtuoso, a probe SELECT of as many rows tells whether the cap was
   reached (a CONSTRUCT whose template makes fewer triples than rows can still slip by);
 - Virtuoso's refusal of a query on its *estimated* cost (``MaxQueryCostEstimationTime``,
-  whose estimates can be far off) carries a hint naming that setting;
+  whose estimates can be far off) carries a hint naming that setting, and a query past
+  its ``MaxQueryExecutionTime`` is a :class:`~hrkg.errors.QueryTimeout`, as one past
+  hrkg's own time limit is;
 - a partial answer from Virtuoso's "anytime query" mode (status 200 with an
   ``X-SQL-State`` header, when a ``timeout`` parameter is in the endpoint URL) is an
   error;
@@ -63,6 +65,8 @@ BLANK_NODE_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?<!\.)")
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 #: Virtuoso's refusal of a query on its cost estimate, before running it.
 COST_ESTIMATE_REFUSAL = re.compile(r"estimated execution time -?\d+ \(sec\) exceeds the limit")
+#: Virtuoso's error when a query ran past its MaxQueryExecutionTime (SQL state S1T00).
+SERVER_TIMED_OUT = re.compile(r"\bS1T00\b")
 
 
 class CappedAnswer(UpstreamError):
@@ -155,9 +159,17 @@ class RemoteStore:
         except httpx.HTTPError as error:
             raise UpstreamError(f"cannot reach {self.endpoint.query_url}: {error}") from None
         if response.status_code >= 400:
-            kind = QuerySyntaxError if response.status_code == 400 else UpstreamError
+            kind: type[QueryError] = (
+                QuerySyntaxError if response.status_code == 400 else UpstreamError
+            )
             hint = None
-            if COST_ESTIMATE_REFUSAL.search(response.text):
+            if SERVER_TIMED_OUT.search(response.text):
+                kind = QueryTimeout
+                hint = (
+                    "the query ran past the server's own time limit (Virtuoso: "
+                    "MaxQueryExecutionTime in virtuoso.ini): narrow it, or raise that limit"
+                )
+            elif COST_ESTIMATE_REFUSAL.search(response.text):
                 hint = (
                     "Virtuoso refused the query on its estimate of the time it would take, "
                     "before running it; the estimates can be far off. Set "
