@@ -1,4 +1,5 @@
-"""The browser interface, in headless Chromium against a real `hrkg serve`.
+"""The browser interface, in headless Chromium against a real `hrkg serve`: over the
+embedded store, and in front of a real Oxigraph server (`hrkg --endpoint URL serve`).
 
 Playwright drives Debian's Chromium (``make browser`` installs it; Playwright downloads no
 browser of its own). Every test opens a fresh browser context and records what the page
@@ -24,6 +25,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+import hrkg
+import hrkg.push
+from external_servers import oxigraph_server
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,6 +45,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 20_000
+#: A triple put on the Oxigraph server behind `hrkg --endpoint URL serve`, and nowhere else.
+SERVER_MARK = '<urn:hrkg:test:browser> <urn:hrkg:test:served-by> "the Oxigraph server"'
 
 
 def _free_port() -> int:
@@ -83,10 +90,27 @@ def _serving(environment: dict[str, str]) -> Iterator[str]:
                 process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with _serving({}) as url:
-        yield url
+@pytest.fixture(scope="module", params=["embedded", "oxigraph-server"])
+def server(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
+    """`hrkg serve` over the embedded store, and `hrkg --endpoint URL serve` in front of an
+    Oxigraph server holding the dataset: the interface must work the same on both."""
+    if request.param == "embedded":
+        with _serving({}) as url:
+            yield url
+        return
+    with oxigraph_server(tmp_path_factory.mktemp("browser-oxigraph")) as triplestore:
+        hrkg.push.push(hrkg.open(REPO_ROOT).store.quads(), triplestore.endpoint())
+        # A mark only the Oxigraph server holds: the served answers are the server's.
+        hrkg.push.send_update(triplestore.endpoint(), f"INSERT DATA {{ {SERVER_MARK} }}")
+        with _serving({"HRKG_ENDPOINT": triplestore.query_url}) as url:
+            marked = httpx.get(
+                f"{url}/sparql",
+                params={"query": f"ASK {{ {SERVER_MARK} }}"},
+                headers={"accept": "application/sparql-results+json"},
+                timeout=10,
+            )
+            assert marked.json()["boolean"] is True, marked.text
+            yield url
 
 
 @pytest.fixture(scope="module")
