@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -31,7 +32,7 @@ from hrkg.store import OxigraphStore
 T = TypeVar("T")
 
 
-class ServerState:
+class ServerState(ABC):
     """The served graph, the config, and the lock that keeps exports and updates apart."""
 
     def __init__(self, kg: KnowledgeGraph, config: ServerConfig) -> None:
@@ -76,12 +77,13 @@ class ServerState:
         with self._write_lock:
             self.kg.export_to(output, fmt, graphs=graphs, order=order)
 
+    @abstractmethod
     def apply_update(self, update: str) -> None:
         """Run a SPARQL update (the endpoint allows it only with --allow-update)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Stop what serving started (workers, the HTTP client), remove what it made."""
 
 
 class EmbeddedState(ServerState):
