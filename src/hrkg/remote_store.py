@@ -222,20 +222,17 @@ class RemoteStore:
         check_read_only(text, self.max_query_chars)
         if self.max_rows is not None:
             row_limit = min(row_limit or self.max_rows, self.max_rows)
-        return self._answer(text, default_graphs, named_graphs, row_limit)
+        params = [("default-graph-uri", g.value) for g in default_graphs or ()]
+        params += [("named-graph-uri", g.value) for g in named_graphs or ()]
+        return self._answer(text, params, row_limit)
 
     def _answer(
-        self,
-        text: str,
-        default_graphs: Sequence[NamedNode] | None = None,
-        named_graphs: Sequence[NamedNode] | None = None,
-        row_limit: int | None = None,
+        self, text: str, params: list[tuple[str, str]] | None = None, row_limit: int | None = None
     ) -> QueryOutcome:
         """The server's whole answer (up to ``row_limit``). hrkg's own reads (graphs, quads,
         patterns, counts) come here directly: ``max_rows`` caps what askers get, and a
         capped export or pattern read would be silently short."""
-        params = [("default-graph-uri", g.value) for g in default_graphs or ()]
-        params += [("named-graph-uri", g.value) for g in named_graphs or ()]
+        params = params or []
         form = query_form(text)
         if form in {"SELECT", "ASK"}:
             response = self._get(text, JSON_RESULTS, params)

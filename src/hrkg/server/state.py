@@ -21,7 +21,7 @@ from typing import BinaryIO, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from hrkg.errors import HrkgError, QueryRefused, QuerySyntaxError, UpstreamError
+from hrkg.errors import HrkgError, QuerySyntaxError, UpstreamError
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
 from hrkg.push import PushError, send_update
 from hrkg.query_runner import IsolatedQueryRunner, IsolatedStore
@@ -208,8 +208,6 @@ class RemoteState(ServerState):
 
     def apply_update(self, update: str) -> None:
         """Send the update to the server's SPARQL Update URL, as it was given."""
-        if not self.config.allow_update:  # the endpoint checks first; this is a backstop
-            raise QueryRefused("updates are disabled on this server (read-only)")
         with self._write_lock:
             try:
                 send_update(self.remote.endpoint, update)
