@@ -32,6 +32,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 import hrkg
+import hrkg.ingest
 import hrkg.push
 from answer_comparison import comparable, group_concat_columns, read_csv
 from external_servers import RunningServer, free_port, oxigraph_server, virtuoso_server
@@ -464,6 +465,47 @@ def test_add_writes_on_the_server_with_its_record(writable: RunningServer) -> No
     assert again.exit_code == 0, again.output
     assert "0 new triples" in again.output and "nothing new to write" in again.output, again.output
     assert on_server.query("changelog").values() == changelog
+
+
+def a_new_case(folder: Path, name: str) -> Path:
+    """An addition of its own: the good input's case under another IRI and label."""
+    path = folder / f"{name}.ttl"
+    text = (GOOD / "new-case.ttl").read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("case:test-new-case", f"case:{name}").replace("Test case", name),
+        encoding="utf-8",
+    )
+    return path
+
+
+def case_on(server: RunningServer, name: str) -> bool:
+    return remote_graph(server).store.query(f"ASK {{ <{CASE}{name}> a <{HR}Case> }}") is True
+
+
+def test_an_addition_validated_before_another_landed_is_not_written(
+    writable: RunningServer, tmp_path: Path
+) -> None:
+    """Two additions validated against the same state of the server, as two `hrkg add`
+    run at once would be: the first written goes in; the second writes nothing and says
+    to run it again, which then validates against both and goes in."""
+    on_server = remote_graph(writable)
+    first = a_new_case(tmp_path, "first-of-two")
+    second = a_new_case(tmp_path, "second-of-two")
+    planned = {path: hrkg.ingest.plan(on_server, path, COUNTRY_PAGE) for path in (first, second)}
+    assert all(addition.report.conforms() for addition in planned.values())
+    recorded = hrkg.ingest.recorded_additions(on_server)
+    assert hrkg.ingest.write(on_server, planned[first], first).written
+    before = server_dataset(writable)
+    with pytest.raises(hrkg.ingest.AdditionConflict) as conflict:
+        hrkg.ingest.write(on_server, planned[second], second)
+    assert "nothing was written" in str(conflict.value)
+    assert "run `hrkg add` again" in str(conflict.value)
+    assert server_dataset(writable) == before
+    assert case_on(writable, "first-of-two") and not case_on(writable, "second-of-two")
+    assert hrkg.ingest.recorded_additions(on_server) == recorded + 1
+    again = on_server.add(second, COUNTRY_PAGE)
+    assert again.written and case_on(writable, "second-of-two")
+    assert hrkg.ingest.recorded_additions(on_server) == recorded + 2
 
 
 def test_add_on_a_server_needs_both_urls(server: RunningServer, tmp_path: Path) -> None:

@@ -7,8 +7,16 @@ under the dataset lock. A refused or interrupted addition leaves every file as i
 
 On a knowledge graph opened on a SPARQL server (``--endpoint``), the triples are
 validated against the server's data and written there instead, with their record, in one
-SPARQL Update request (``--update-endpoint``); the local files are not touched. Nothing
-serialises two additions made at once on a server: that is the server's own business.
+SPARQL Update request (``--update-endpoint``); the local files are not touched.
+
+No lock spans processes on a server, so an addition there is written only if the server
+still holds what it was validated against: ``plan`` counts the additions the changelog
+records, and the update inserts on condition that the count is unchanged. Another
+``hrkg add`` that landed in between (or a ``push``) makes the write a no-op, which the
+addition finds by asking for its own record, and reports as :class:`AdditionConflict`:
+nothing written, run it again. The count is checked inside the update, so what is left
+is the server's own isolation between two updates arriving together; writes that bypass
+hrkg (another tool's SPARQL Update) are not seen.
 """
 
 from __future__ import annotations
@@ -49,6 +57,18 @@ class AdditionRefused(HrkgError):
         )
 
 
+class AdditionConflict(HrkgError):
+    """The server's changelog changed between validating an addition and writing it."""
+
+    def __init__(self, update_url: str) -> None:
+        super().__init__(
+            "another addition reached the server after this one was validated against it, "
+            "so it was not written: it might not validate beside the other; nothing was written",
+            where=update_url,
+            hint="run `hrkg add` again: it validates against what the server holds now",
+        )
+
+
 @dataclass
 class Addition:
     """What an addition brings (``--dry-run`` shows it) or brought."""
@@ -63,6 +83,8 @@ class Addition:
     counts_by_class: dict[str, int] = field(default_factory=dict)
     written: bool = False
     activity: str | None = None
+    #: On a server: the additions its changelog recorded when this one was validated.
+    validated_against: int | None = None
 
 
 def source_slug(kg: KnowledgeGraph, source: str) -> str:
@@ -99,6 +121,8 @@ def plan(
                 hint="add one source at a time: --source names the graph every triple goes to",
             )
         quads.append(Quad(quad.subject, quad.predicate, quad.object, graph))
+    # Counted before anything is read, so that an addition landing later changes it.
+    validated_against = recorded_additions(kg) if kg.endpoint is not None else None
     existing = set(kg.store.quads(graph))
     new_quads = sorted(set(quads) - existing, key=str)
     if kg.endpoint is None:
@@ -123,6 +147,7 @@ def plan(
         new_source=new_source,
         report=report,
         counts_by_class=dict(sorted(counts.items())),
+        validated_against=validated_against,
     )
 
 
@@ -203,6 +228,11 @@ def add(
         raise AdditionRefused(addition.report)
     if dry_run or not addition.new_quads:
         return addition
+    return write(kg, addition, path, agent)
+
+
+def write(kg: KnowledgeGraph, addition: Addition, path: Path, agent: str | None = None) -> Addition:
+    """Write a planned, conforming addition and its record (``add`` without the checks)."""
     if kg.endpoint is not None:
         return _add_on_server(kg, addition, path, agent or _default_agent())
     assert addition.target_file is not None
@@ -230,15 +260,43 @@ def add(
 
 
 def _add_on_server(kg: KnowledgeGraph, addition: Addition, path: Path, agent: str) -> Addition:
-    """Write the new triples and their record on the server, in one request (see the module)."""
+    """Write the new triples and their record on the server in one request, if its
+    changelog is as it was when they were validated (see the module)."""
     from hrkg.push import insert_quads
 
-    assert kg.endpoint is not None
+    assert kg.endpoint is not None and addition.validated_against is not None
     activity = _activity_quads(kg, addition, path, agent, len(addition.new_quads))
-    insert_quads(kg.endpoint, [*addition.new_quads, *activity])
+    unchanged = f"{{ {_count_additions(kg)} }}\nFILTER(?additions = {addition.validated_against})"
+    insert_quads(kg.endpoint, [*addition.new_quads, *activity], where=unchanged)
+    record = activity[0].subject
+    if not kg.store.query(f"ASK {{ GRAPH {_changelog(kg)} {{ {record} a {PROV_ACTIVITY} }} }}"):
+        raise AdditionConflict(kg.endpoint.update_url or "")
     addition.written = True
-    addition.activity = activity[0].subject.value
+    addition.activity = record.value
     return addition
+
+
+PROV_ACTIVITY = NamedNode(PROV + "Activity")
+
+
+def _changelog(kg: KnowledgeGraph) -> NamedNode:
+    return NamedNode(system_graph_iri(kg.settings.base_iri, "changelog"))
+
+
+def _count_additions(kg: KnowledgeGraph) -> str:
+    """A SELECT binding ``?additions`` to the number of additions the changelog records."""
+    addition = NamedNode(f"{kg.settings.base_iri}def/Addition")
+    return (
+        "SELECT (COUNT(DISTINCT ?recorded) AS ?additions) "
+        f"WHERE {{ GRAPH {_changelog(kg)} {{ ?recorded a {addition} }} }}"
+    )
+
+
+def recorded_additions(kg: KnowledgeGraph) -> int:
+    """How many additions the changelog records: the version of the dataset on a server
+    that an addition is validated against."""
+    answer = kg.store.query(_count_additions(kg))
+    return int(answer.rows[0][0].value)  # type: ignore[union-attr]
 
 
 def _default_agent() -> str:

@@ -115,14 +115,15 @@ def _update_graph(
         _check(client.post(url, data={"update": update}), f"INSERT into <{graph.value}>")
 
 
-def insert_quads(endpoint: Endpoint, quads: Iterable[Quad]) -> None:
+def insert_quads(endpoint: Endpoint, quads: Iterable[Quad], *, where: str | None = None) -> None:
     """Add the quads to the server's named graphs in one SPARQL Update request: the server
-    runs it as one operation, so a refusal leaves none of them written (``hrkg add``)."""
+    runs it as one operation, so a refusal leaves none of them written (``hrkg add``).
+    With ``where`` (a group graph pattern's body), they are added only if it matches."""
     by_graph = {
         graph: [quad.triple for quad in graph_quads]
         for graph, graph_quads in _graphs(quads).items()
     }
-    send_update(endpoint, insert_request(by_graph), what="INSERT")
+    send_update(endpoint, insert_request(by_graph, where=where), what="INSERT")
 
 
 def send_update(endpoint: Endpoint, update: str, *, what: str = "the update") -> None:
@@ -142,15 +143,20 @@ def send_update(endpoint: Endpoint, update: str, *, what: str = "the update") ->
     _check(response, what)
 
 
-def insert_request(triples_by_graph: Mapping[NamedNode, Sequence[Triple]]) -> str:
+def insert_request(
+    triples_by_graph: Mapping[NamedNode, Sequence[Triple]], *, where: str | None = None
+) -> str:
     """A SPARQL Update adding each graph's triples. ``INSERT DATA``, or, when blank nodes
     are among them (Virtuoso refuses those in ``INSERT DATA``), ``INSERT { … } WHERE {}``,
-    which means the same: a blank node written twice in it is one new node."""
+    which means the same: a blank node written twice in it is one new node. A ``where``
+    makes it ``INSERT { … } WHERE { where }``: ``where`` must match once, or not at all."""
     blocks = []
     for graph, triples in triples_by_graph.items():
         body = (pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES) or b"").decode("utf-8")
         blocks.append(f"GRAPH {graph} {{\n{body}}}")
     template = "\n".join(blocks)
+    if where is not None:
+        return f"INSERT {{ {template} }}\nWHERE {{ {where} }}"
     if any(_blank_nodes(triple) for triples in triples_by_graph.values() for triple in triples):
         return f"INSERT {{ {template} }} WHERE {{}}"
     return f"INSERT DATA {{ {template} }}"
