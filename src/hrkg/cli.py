@@ -503,7 +503,8 @@ def add(
 
     The write is atomic and serialised by a lock; on any error nothing changes. Each
     addition is recorded as a PROV activity in the changelog graph (`hrkg query run changelog`).
-    With --endpoint and --update-endpoint, it is validated against and written to the server.
+    With --endpoint and --update-endpoint, it is validated against and written to the server,
+    unless another addition reached the server in between (then run it again).
     """
     from hrkg.ingest import AdditionRefused
     from hrkg.ingest import add as add_file

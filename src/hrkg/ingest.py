@@ -11,12 +11,12 @@ SPARQL Update request (``--update-endpoint``); the local files are not touched.
 
 No lock spans processes on a server, so an addition there is written only if the server
 still holds what it was validated against: ``plan`` counts the additions the changelog
-records, and the update inserts on condition that the count is unchanged. Another
-``hrkg add`` that landed in between (or a ``push``) makes the write a no-op, which the
-addition finds by asking for its own record, and reports as :class:`AdditionConflict`:
-nothing written, run it again. The count is checked inside the update, so what is left
-is the server's own isolation between two updates arriving together; writes that bypass
-hrkg (another tool's SPARQL Update) are not seen.
+records, and the update inserts on condition that the count is unchanged. Another ``hrkg
+add`` that landed in between makes the write a no-op, which the addition finds by asking
+for its own record, and reports as :class:`AdditionConflict`: nothing written, run it
+again. The count is checked inside the update, so what is left is the server's own
+isolation between two updates arriving together; writes that bypass hrkg (another tool's
+SPARQL Update) are not seen.
 """
 
 from __future__ import annotations
