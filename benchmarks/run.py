@@ -1335,21 +1335,10 @@ def write_result(folder: Path, result: dict[str, Any]) -> Path:
     return path
 
 
-def sync_queries(folder: Path) -> None:
-    """Measure the checkout's stored questions, not the copy made when the folder was made.
-
-    A generated folder is reused while its data is current, but the queries of the
-    checkout change independently of the data.
-    """
-    shutil.rmtree(folder / "queries")
-    shutil.copytree(generate.REPO_ROOT / "queries", folder / "queries")
-
-
 def measure(args: argparse.Namespace, label: str, triples: int, workdir: Path) -> dict[str, Any]:
     print(f"{label}: generating or reusing the dataset …", flush=True)
     folder = args.data_dir / label
     manifest = generate.ensure_dataset(triples, args.seed, folder, args.documents_per_publisher)
-    sync_queries(folder)
     sides = run_sides(args, label, triples, workdir)
     return scale_result(args, label, manifest, sides)
 

@@ -9,6 +9,7 @@ chooses, every stored question must return rows.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,43 @@ def test_every_question_the_benchmark_times_returns_rows(benchmark_side, name: s
         f"{name} returns nothing on the synthetic data with {plans[name]['params']}: "
         "its benchmark figure would time an empty answer"
     )
+
+
+@pytest.fixture(scope="module")
+def generate_module():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return generate
+
+
+def test_a_kept_folder_gets_the_questions_as_they_are_now(
+    generated: tuple[Path, str], generate_module
+) -> None:
+    """The benchmark reuses a generated folder, but times the repository's questions: a
+    folder kept from before a question changed must not be timed on the old text."""
+    out, _ = generated
+    kept = out / "queries" / "cases.rq"
+    kept.write_text("# the question as it was when the folder was generated\n", encoding="utf-8")
+    graphs = sorted((out / "data" / "graphs").iterdir())
+    written = [path.stat().st_mtime_ns for path in graphs]
+    manifest = generate_module.ensure_dataset(TRIPLES, 1, out)
+    assert manifest.requested_triples == TRIPLES
+    assert kept.read_bytes() == (BENCHMARKS.parent / "queries" / "cases.rq").read_bytes()
+    assert [path.stat().st_mtime_ns for path in graphs] == written, "the data was rewritten"
+
+
+def test_a_change_to_the_ontology_makes_the_folder_stale(
+    generate_module, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data is written from the ontology and copied with it, so a folder generated
+    from another ontology is regenerated, not reused."""
+    repository = tmp_path / "repository"
+    shutil.copytree(BENCHMARKS.parent / "ontology", repository / "ontology")
+    monkeypatch.setattr(generate_module, "REPO_ROOT", repository)
+    before = generate_module.generator_fingerprint()
+    with (repository / "ontology" / "hrkg.ttl").open("a", encoding="utf-8") as ontology:
+        ontology.write("\n# a change\n")
+    assert generate_module.generator_fingerprint() != before
