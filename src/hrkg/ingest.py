@@ -62,8 +62,8 @@ class AdditionConflict(HrkgError):
 
     def __init__(self, update_url: str) -> None:
         super().__init__(
-            "another addition reached the server after this one was validated against it, "
-            "so it was not written: it might not validate beside the other; nothing was written",
+            "another addition reached the server while this one was being validated, and "
+            "this one was not validated beside it; nothing was written",
             where=update_url,
             hint="run `hrkg add` again: it validates against what the server holds now",
         )
