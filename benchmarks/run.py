@@ -11,7 +11,8 @@ something on any machine::
   same named graphs of a ``Dataset(default_union=True)``, so that on both sides the
   default graph of a stored query is the union of the graphs. Median of up to
   ``--repeat`` loads, each in a fresh process (more stop once they took ``--budget``):
-  one load is at the mercy of whatever else the machine is doing;
+  one load is at the mercy of whatever else the machine is doing. Past
+  ``--in-memory-up-to``, hrkg's bulk load into the persistent store is timed once;
 - **every stored question** (``queries/*.rq``, not the checks): the same final SPARQL
   text on both sides (``StoredQuery.sparql`` with the header's ``example`` parameters),
   median of ``--repeat`` runs. Row counts must agree; a mismatch is printed, recorded and
