@@ -8,6 +8,7 @@ chooses, every stored question must return rows.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -20,6 +21,15 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 #: Big enough (about 60 documents) that the example parameters select some rows: the
 #: ``reports`` example asks for the reports of 2013, one year of twenty.
 TRIPLES = 20_000
+
+
+def benchmark_module(name: str):
+    """A script of ``benchmarks/`` imported as a module (they import each other by name)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +48,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def benchmark_side(generated: tuple[Path, str]):
     """The benchmark's own hrkg side over the folder, loaded: it plans the question texts."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import run
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    side = run.HrkgSide(generated[0], None)
+    side = benchmark_module("run").HrkgSide(generated[0], None)
     side.load()
     return side
 
@@ -79,12 +84,7 @@ def test_every_question_the_benchmark_times_returns_rows(benchmark_side, name: s
 
 @pytest.fixture(scope="module")
 def generate_module():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import generate
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return generate
+    return benchmark_module("generate")
 
 
 def test_a_kept_folder_gets_the_questions_as_they_are_now(

@@ -42,6 +42,7 @@ from hrkg.validation.report import Report
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PROV = "http://www.w3.org/ns/prov#"
+PROV_ACTIVITY = NamedNode(PROV + "Activity")
 RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -274,9 +275,6 @@ def _add_on_server(kg: KnowledgeGraph, addition: Addition, path: Path, agent: st
     addition.written = True
     addition.activity = record.value
     return addition
-
-
-PROV_ACTIVITY = NamedNode(PROV + "Activity")
 
 
 def _changelog(kg: KnowledgeGraph) -> NamedNode:
