@@ -23,6 +23,7 @@ from hrkg.export import (
     serialize_canonical,
     write_dataset,
 )
+from hrkg.progress import showing_bytes_written
 from hrkg.store import OxigraphStore
 
 COUNTRY_PAGE = "https://w3id.org/hrkg/id/document/amnesty-mali-country-page"
@@ -281,6 +282,11 @@ def test_an_export_written_into_a_file_or_a_pipe_is_the_same_bytes(
         write_dataset(store, fmt, prefixes, file)
     assert path.read_bytes() == HEADER + expected
     assert _into_pipe(lambda stream: write_dataset(store, fmt, prefixes, stream)) == expected
+    with path.open("wb") as file:  # through what `hrkg export` shows its progress with
+        file.write(HEADER)
+        with showing_bytes_written(file, "exporting", show=True) as counted:
+            write_dataset(store, fmt, prefixes, counted)
+    assert path.read_bytes() == HEADER + expected
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from hrkg import __version__
 from hrkg.errors import HrkgError
 from hrkg.export import EXPORT_FORMATS, EXPORT_ORDERS
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
+from hrkg.progress import showing_bytes_written
 from hrkg.remote_store import Endpoint
 from hrkg.results import FORMATS, Table, display, render
 
@@ -376,15 +377,22 @@ def export(
             f"{order!r} is not one of {', '.join(EXPORT_ORDERS)}", param_hint="--order"
         )
     graph = _graph(ctx)
+    description = f"exporting {fmt}"
     if output is None:
-        graph.export_to(sys.stdout.buffer, fmt, graphs=graph_names, order=order)
+        # Counted on the terminal only when the export goes elsewhere (> FILE, a pipe).
+        show = stderr.is_terminal and not sys.stdout.isatty()
+        with showing_bytes_written(sys.stdout.buffer, description, show) as counted:
+            graph.export_to(counted, fmt, graphs=graph_names, order=order)
         sys.stdout.flush()
         return
     from hrkg.data_files import replacing
 
     try:
-        with replacing(output) as handle:  # written as it is made: never whole in memory
-            graph.export_to(handle, fmt, graphs=graph_names, order=order)
+        with (
+            replacing(output) as handle,  # written as it is made: never whole in memory
+            showing_bytes_written(handle, description, stderr.is_terminal) as counted,
+        ):
+            graph.export_to(counted, fmt, graphs=graph_names, order=order)
             written = handle.tell()
     except OSError as error:
         raise typer.BadParameter(

@@ -32,12 +32,11 @@ from hrkg.content import ContentLayout, system_graph_iri
 from hrkg.errors import ContentError
 from hrkg.input_files import located, parser_message
 from hrkg.namespaces import rebase
+from hrkg.progress import PROGRESS_THRESHOLD_BYTES, loading_bar
 from hrkg.settings import DEFAULT_BASE_IRI
 from hrkg.store import OxigraphStore
 
 FINGERPRINT_FILE = "hrkg-content.json"
-#: Below this many bytes in all, a load is too quick for a progress bar to help.
-PROGRESS_THRESHOLD_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ def load_into(
 ) -> None:
     """Parse every file into the store, all or nothing: a bad file leaves the store empty."""
     total = sum(item.path.stat().st_size for item in files)
-    progress = _progress_bar() if show_progress and total >= PROGRESS_THRESHOLD_BYTES else None
+    progress = loading_bar() if show_progress and total >= PROGRESS_THRESHOLD_BYTES else None
     with progress or nullcontext():
         task = progress.add_task("loading", total=total) if progress else None
         try:
@@ -174,18 +173,6 @@ def _reading(item: GraphFile, progress, task, total: int) -> Iterator[IO[bytes] 
     progress.update(task, description=f"loading {item.path.name}")
     with progress.open(item.path, "rb", task_id=task, total=total) as stream:
         yield stream
-
-
-def _progress_bar():
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    )
 
 
 def open_store(
