@@ -12,6 +12,7 @@ import csv
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TRIPLES = 150_000
 #: The terminal's control sequences (colours, cursor moves), left out of what it received.
 CONTROL_SEQUENCE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: How long a command may stay silent on the terminal before the test gives up on it.
+COMMAND_SECONDS = 300
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,9 @@ def run_with_a_terminal_for_stderr(arguments: list[str], stdout: Path) -> str:
     os.close(secondary)
     received = []
     while True:  # drained as it comes, so that a full terminal never blocks the command
+        if not select.select([primary], [], [], COMMAND_SECONDS)[0]:
+            process.kill()
+            pytest.fail(f"hrkg {' '.join(arguments)} wrote nothing for {COMMAND_SECONDS} s")
         try:
             chunk = os.read(primary, 65536)
         except OSError:  # EIO: the command closed its end
@@ -64,7 +70,7 @@ def run_with_a_terminal_for_stderr(arguments: list[str], stdout: Path) -> str:
         received.append(chunk)
     os.close(primary)
     terminal = CONTROL_SEQUENCE.sub("", b"".join(received).decode("utf-8", "replace"))
-    assert process.wait(timeout=300) == 0, terminal
+    assert process.wait(timeout=COMMAND_SECONDS) == 0, terminal
     return terminal
 
 
@@ -89,8 +95,10 @@ def test_a_large_export_counts_its_bytes_on_the_terminal_and_writes_the_same_byt
     target = tmp_path / "export.ttl"
     arguments = ["--data-dir", str(large_folder), "export"]
     if into == "--output":
-        terminal = run_with_a_terminal_for_stderr([*arguments, "-o", str(target)], tmp_path / "out")
+        stdout = tmp_path / "stdout"
+        terminal = run_with_a_terminal_for_stderr([*arguments, "-o", str(target)], stdout)
         assert f"wrote {len(expected):,} bytes of turtle" in terminal
+        assert stdout.read_bytes() == b"", "nothing but the file gets the export"
     else:
         terminal = run_with_a_terminal_for_stderr(arguments, target)
     assert "exporting turtle" in terminal
