@@ -75,7 +75,7 @@ test: install browser servers
 	$(BIN)/pytest
 
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
-## `hrkg serve`, its two kinds of query worker and its answer cache, the store's own cost
+## `hrkg serve`, its two kinds of query worker, its answer cache and --warm, the store's own cost
 ## per row as it grows, and hrkg against rdflib at 10k, 100k and 1M triples (load, every
 ## stored question on both stores, export, validation, memory, reopening a store); each
 ## compares with a baseline in the same run. Results: benchmarks/results/ (about an
@@ -91,6 +91,7 @@ bench: install
 	$(BIN)/python benchmarks/engine_growth.py --scales 10k,100k,1M
 	$(BIN)/python benchmarks/server_workers.py --scale 1M
 	$(BIN)/python benchmarks/answer_cache.py --scale 1M
+	$(BIN)/python benchmarks/warming.py --scale 1M
 	$(BIN)/python benchmarks/export_memory.py --scale 1M
 	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 

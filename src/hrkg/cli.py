@@ -588,6 +588,14 @@ def serve(
             "a copy of the data per worker.",
         ),
     ] = False,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            "--warm",
+            help="Answer the questions that need no parameters in the background, at start "
+            "and after each update, so that their first readers get kept answers.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the SPARQL endpoint, the REST API, entity pages and the browser interface.
 
@@ -600,14 +608,16 @@ def serve(
     from hrkg.server.state import ServerState
 
     options = ctx.ensure_object(Options)
-    if options.endpoint is not None and (in_memory or queue_timeout is not None):
+    if options.endpoint is not None and (in_memory or queue_timeout is not None or warm):
         raise typer.BadParameter(
-            "--in-memory and --queue-timeout set hrkg's own query workers; with --endpoint "
-            "the SPARQL server runs the queries: drop them"
+            "--in-memory, --queue-timeout and --warm set hrkg's own query workers and answer "
+            "cache; with --endpoint the SPARQL server runs the queries: drop them"
         )
     overrides: dict[str, object] = {"allow_update": allow_update}
     if in_memory:
         overrides["in_memory"] = True
+    if warm:
+        overrides["warm"] = True
     if timeout is not None:
         overrides["timeout"] = timeout
     if queue_timeout is not None:
@@ -618,6 +628,8 @@ def serve(
         config = ServerConfig(**overrides)  # type: ignore[arg-type]
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    if config.warm:
+        _print_server_log()
     if options.endpoint is None:
         state: ServerState = ServerState.open(
             config, data_dir=options.data_dir, store=options.store, base_iri=options.base_iri
@@ -642,6 +654,17 @@ def serve(
         )
     finally:
         state.close()
+
+
+def _print_server_log() -> None:
+    """The server's own messages (answers warmed ahead, or not) on standard error, as they come."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    server_log = logging.getLogger("hrkg.server")
+    server_log.addHandler(handler)
+    server_log.setLevel(logging.INFO)
 
 
 def _write_turtle(quads: list, graph: KnowledgeGraph) -> None:

@@ -355,6 +355,11 @@ class IsolatedQueryRunner:
     def keeps_answers(self) -> bool:
         return self._cache.max_bytes > 0
 
+    @property
+    def worker_count(self) -> int:
+        """How many worker processes the pool keeps."""
+        return self._workers
+
     def idle_workers(self) -> int:
         """How many workers are free for a query now."""
         return self._idle.idle()

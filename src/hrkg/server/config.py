@@ -71,6 +71,10 @@ class ServerConfig:
     #: Memory for answers kept for the next identical query, in bytes; 0 keeps none
     #: (``HRKG_CACHE_BYTES``, 256 MiB). Kept answers are dropped when the data changes.
     cache_bytes: int = field(default_factory=lambda: _env_int("HRKG_CACHE_BYTES", 256 * 1024**2))
+    #: Whether the stored questions that need no parameter are answered in the background
+    #: when the server starts and after each update, so that their first readers get kept
+    #: answers (``--warm``, ``HRKG_WARM_ANSWERS``; off). Needs the answer cache.
+    warm: bool = field(default_factory=lambda: _env_flag("HRKG_WARM_ANSWERS"))
     #: Whether SPARQL updates are accepted at all (``--allow-update``).
     allow_update: bool = False
     #: The bearer token an update must carry (``HRKG_UPDATE_TOKEN``); required with allow_update.
@@ -90,6 +94,11 @@ class ServerConfig:
             raise ValueError("the requests per client (HRKG_CLIENT_CONCURRENCY) must be 1 or more")
         if self.cache_bytes < 0:
             raise ValueError("the answer cache (HRKG_CACHE_BYTES) cannot be negative (0: none)")
+        if self.warm and self.cache_bytes == 0:
+            raise ValueError(
+                "--warm keeps answers in the answer cache, which HRKG_CACHE_BYTES=0 turns off: "
+                "give the cache a size, or drop --warm"
+            )
         if self.queue_timeout is not None and self.queue_timeout <= 0:
             raise ValueError("the queue timeout (HRKG_QUEUE_TIMEOUT) must be positive")
 

@@ -27,6 +27,7 @@ from hrkg.push import PushError, send_update
 from hrkg.query_runner import IsolatedQueryRunner, IsolatedStore
 from hrkg.remote_store import Endpoint, RemoteStore
 from hrkg.server.config import ServerConfig
+from hrkg.server.warming import AnswerWarmer
 from hrkg.store import OxigraphStore
 
 T = TypeVar("T")
@@ -101,6 +102,8 @@ class EmbeddedState(ServerState):
         self.primary = primary
         self.runner = runner
         self._temporary = temporary
+        #: Answers the stored questions ahead of their readers (``--warm``); None when off.
+        self.warmer: AnswerWarmer | None = AnswerWarmer(kg, runner) if config.warm else None
 
     @classmethod
     def load(
@@ -138,6 +141,8 @@ class EmbeddedState(ServerState):
         except BaseException:
             state.close()  # a worker that cannot get the store: refuse to start, leave nothing
             raise
+        if state.warmer is not None:
+            state.warmer.rewarm()
         return state
 
     def apply_update(self, update: str) -> None:
@@ -156,8 +161,12 @@ class EmbeddedState(ServerState):
                 raise QuerySyntaxError(f"the update does not parse: {error}") from None
             finally:
                 self.runner.restart()
+                if self.warmer is not None:
+                    self.warmer.rewarm()
 
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.stop()
         self.runner.close()
         if self._temporary is not None:
             self._temporary.cleanup()
@@ -191,6 +200,11 @@ class RemoteState(ServerState):
             raise HrkgError(
                 "--allow-update in front of a SPARQL server needs its SPARQL Update URL",
                 hint="give --update-endpoint URL as well, or drop --allow-update",
+            )
+        if config.warm:
+            raise HrkgError(
+                "--warm fills hrkg's answer cache, which is not used in front of a SPARQL server",
+                hint="drop --warm (HRKG_WARM_ANSWERS); the server keeps its own answers, if any",
             )
         opened = open_knowledge_graph(
             data_dir, endpoint=endpoint, base_iri=base_iri, query_timeout=config.timeout
