@@ -119,6 +119,30 @@ def test_an_update_is_followed_by_answers_warmed_from_the_new_data(dataset_copy:
         state.close()
 
 
+def test_a_question_over_the_time_limit_is_skipped_and_the_others_are_warmed(
+    dataset_copy: Path,
+) -> None:
+    """A stored question that runs past --timeout cannot be answered ahead: warming says so
+    and goes on; its reader later gets the server's usual 503, the others kept answers."""
+    (dataset_copy / "queries" / "everything-thrice.rq").write_text(
+        "#+ summary: Every triple against every pair of triples\n"
+        "#+ description: A question that never finishes within the test's time limit.\n"
+        f"{HEAVY}\n",
+        encoding="utf-8",
+    )
+    state = ServerState.open(ServerConfig(workers=2, timeout=1.0, warm=True), data_dir=dataset_copy)
+    try:
+        assert state.warmer is not None and state.warmer.wait(ROUND_SECONDS)
+        assert list(state.warmer.skipped) == ["everything-thrice"]
+        assert "ran for more than 1 s" in state.warmer.skipped["everything-thrice"]
+        client = TestClient(create_app(state))
+        assert client.get("/api/queries/everything-thrice").status_code == 503
+        kept = client.get("/api/queries/summary", headers=CSV)
+        assert kept.headers["cache-status"] == "hrkg; hit"
+    finally:
+        state.close()
+
+
 def test_warming_waits_while_a_reader_holds_a_worker() -> None:
     """A reader's query holds one of two workers: warming starts only once it is done (here,
     stopped at its time limit), so that readers never queue behind it."""
