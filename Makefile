@@ -93,6 +93,7 @@ bench: install
 	$(BIN)/python benchmarks/answer_cache.py --scale 1M
 	$(BIN)/python benchmarks/warming.py --scale 1M
 	$(BIN)/python benchmarks/export_memory.py --scale 1M
+	$(BIN)/python benchmarks/export_processes.py --scale 1M
 	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 
 ## bench-ci: hrkg and rdflib at 100k, one run each; exits 1 only if an answer differs or

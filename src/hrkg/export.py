@@ -61,7 +61,8 @@ from pyoxigraph import (
 )
 
 from hrkg.errors import ExportError
-from hrkg.store import Store
+from hrkg.forked_export import two_processes_allowed, write_in_two_processes
+from hrkg.store import OxigraphStore, Store
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -217,11 +218,12 @@ def write_dataset(
     if fmt == "jsonld":
         _stream_quads(source, partial(_jsonld, prefixes=prefixes, output=output))
         return
-    write = partial(_serialize, chosen=chosen, prefixes=prefixes, output=output)
     if chosen.keeps_graphs:
-        _stream_quads(source, write)
+        _stream_quads(source, partial(_serialize, chosen=chosen, prefixes=prefixes, output=output))
     else:
-        _stream_triples(source, write, output)
+        in_memory = isinstance(store, OxigraphStore) and store.path is None
+        writer = _TripleWriter(chosen, prefixes, may_fork=in_memory)
+        _stream_triples(source, writer, output)
 
 
 def _export_order(order: str) -> str:
@@ -405,11 +407,36 @@ class _UnlabelledBlankNode(Exception):
     """A blank node that is never a subject turned up: the export restarts after a full scan."""
 
 
-def _stream_triples(
-    source: _Source, write: Callable[[Iterator[Triple]], None], output: BinaryIO
-) -> None:
-    """Every merged triple in export order, one subject at a time, handed to ``write``,
-    which writes into ``output`` (a stream that can seek).
+#: What starts the header lines each piece of a triple format repeats; the formats absent
+#: (RDF/XML, whose document also closes) are never written in two pieces.
+_REPEATED_HEADER: dict[str, bytes | None] = {"turtle": b"@prefix ", "ntriples": None}
+
+
+@dataclass(frozen=True)
+class _TripleWriter:
+    """Writes triples in a triple format; ``may_fork``: the store allows a forked helper
+    (it is in memory, see :mod:`hrkg.forked_export`)."""
+
+    chosen: ExportFormat
+    prefixes: Mapping[str, str]
+    may_fork: bool
+
+    def write(self, triples: Iterator[Triple], output: BinaryIO) -> None:
+        _serialize(triples, self.chosen, self.prefixes, output)
+
+    def splits(self, subjects: int) -> bool:
+        """Whether the subjects' triples are to be written in two processes."""
+        return (
+            self.may_fork
+            and self.chosen.name in _REPEATED_HEADER
+            and two_processes_allowed(subjects)
+        )
+
+
+def _stream_triples(source: _Source, writer: _TripleWriter, output: BinaryIO) -> None:
+    """Every merged triple in export order, one subject at a time, written by ``writer``
+    into ``output`` (a stream that can seek); in two processes, each writing half of the
+    subjects, where that is allowed (see :mod:`hrkg.forked_export`).
 
     Blank nodes are first looked for around the blank subjects, which the list of subjects
     gives for free: in RDF lists, OWL class expressions and shapes every blank node is a
@@ -420,12 +447,25 @@ def _stream_triples(
     start = output.tell()
     try:
         blank = _blank_triples(_quads_around_blank_subjects(source, subjects))
-        write(_in_order(_subject_blocks(source, subjects, blank, strict=True)))
+        ordered = _in_export_order(subjects, blank)
+
+        def write_part(first: int, end: int, into: BinaryIO) -> None:
+            blocks = _subject_blocks(source, ordered[first:end], blank, strict=True)
+            writer.write(_in_order(blocks), into)
+
+        if writer.splits(len(ordered)):
+            header = _REPEATED_HEADER[writer.chosen.name]
+            if write_in_two_processes(write_part, len(ordered), output, header):
+                return
+            output.seek(start)  # the helper failed: all of it here, as if it never ran
+            output.truncate()
+        write_part(0, len(ordered), output)
     except _UnlabelledBlankNode:
         output.seek(start)
         output.truncate()
         blank = _blank_triples(_blank_quads(source))
-        write(_in_order(_subject_blocks(source, subjects, blank, strict=False)))
+        ordered = _in_export_order(subjects, blank)
+        writer.write(_in_order(_subject_blocks(source, ordered, blank, strict=False)), output)
 
 
 def _subjects(source: _Source) -> list[Subject]:
@@ -452,17 +492,23 @@ def _blank_triples(quads: Iterable[Quad]) -> dict[Subject, list[Triple]]:
     return _grouped(triples, attrgetter("subject"))
 
 
+def _in_export_order(subjects: list[Subject], blank: dict[Subject, list[Triple]]) -> list[Subject]:
+    """The named subjects and the canonically labelled blank ones, by N-Triples form."""
+    named = (subject for subject in subjects if not isinstance(subject, BlankNode))
+    return sorted({*named, *blank}, key=str)
+
+
 def _subject_blocks(
-    source: _Source, subjects: list[Subject], blank: dict[Subject, list[Triple]], strict: bool
+    source: _Source, ordered: list[Subject], blank: dict[Subject, list[Triple]], strict: bool
 ) -> Iterator[Block]:
-    """Each subject's distinct triples in turn, subjects by N-Triples form.
+    """Each subject's distinct triples in turn, for the subjects ``ordered``
+    (:func:`_in_export_order`).
 
     Blank subjects come with canonical labels, and so do the blank objects of the others.
     ``strict`` means the blank nodes were looked for around the blank subjects only: a
     blank object met anywhere else was missed, and the export must start again.
     """
-    named = (subject for subject in subjects if not isinstance(subject, BlankNode))
-    for subject in sorted({*named, *blank}, key=str):
+    for subject in ordered:
         canonical = blank.get(subject)
         if isinstance(subject, BlankNode):
             yield canonical
