@@ -28,6 +28,7 @@ from pathlib import Path
 
 import generate
 import hrkg
+from process_memory import family_pss_kb
 from run import environment
 from validation import parse_size
 
@@ -47,23 +48,6 @@ def export_repeatedly(folder: Path, fmt: str, repeat: int) -> None:
         print(json.dumps({"seconds": seconds, "bytes": digest}), flush=True)
 
 
-def pss_kb(pid: int) -> int:
-    """The process's proportional set size, in KiB (0 once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
-    except (OSError, StopIteration, ValueError):
-        return 0
-
-
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listed:
-            return [int(child) for child in listed.read().split()]
-    except OSError:
-        return []
-
-
 class MemorySampler:
     """Samples the PSS of a process and its children until stopped; keeps the peak."""
 
@@ -77,7 +61,7 @@ class MemorySampler:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            total = pss_kb(self.pid) + sum(pss_kb(child) for child in children(self.pid))
+            total = family_pss_kb(self.pid)
             self.current_kb = total
             self.peak_kb = max(self.peak_kb, total)
             time.sleep(SAMPLE_SECONDS)

@@ -1,0 +1,32 @@
+"""The memory a process and its children hold together, read from Linux's /proc.
+
+A forked child shares its parent's pages until either writes to them, so their resident
+sizes added up would count the shared pages twice. Their proportional set sizes (PSS)
+count each shared page once, split between the processes that map it: the sum is what
+they hold together.
+"""
+
+from __future__ import annotations
+
+
+def pss_kb(pid: int) -> int:
+    """The process's proportional set size, in KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def children(pid: int) -> list[int]:
+    """The process's children now (none once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listed:
+            return [int(child) for child in listed.read().split()]
+    except OSError:
+        return []
+
+
+def family_pss_kb(pid: int) -> int:
+    """The PSS of the process and of its children, added up."""
+    return pss_kb(pid) + sum(pss_kb(child) for child in children(pid))
