@@ -929,7 +929,9 @@ def timing_table(results: list[dict[str, Any]]) -> list[str]:
         "persistent store: reopen": [
             seconds_text(r["persistent_store"]["reopen_seconds"]) for r in results
         ],
-        "peak memory, MB (hrkg · rdflib)": [peak_text(r) for r in results],
+        "peak memory, MB (hrkg with an export's helper process · rdflib)": [
+            peak_text(r) for r in results
+        ],
     }
     lines += [f"| {name} | " + " | ".join(values) + " |" for name, values in extra.items()]
     return lines

@@ -660,11 +660,12 @@ def _print_server_log() -> None:
     """The server's own messages (answers warmed ahead, or not) on standard error, as they come."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     server_log = logging.getLogger("hrkg.server")
-    server_log.addHandler(handler)
     server_log.setLevel(logging.INFO)
+    if not server_log.handlers:  # once, however many servers this process starts
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        server_log.addHandler(handler)
 
 
 def _write_turtle(quads: list, graph: KnowledgeGraph) -> None:

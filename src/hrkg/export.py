@@ -10,7 +10,8 @@ Oxigraph's terms (``str``), which is what lets a million triples sort in a few s
 rdf:type is not moved to the front. From an Oxigraph store the export streams: the triple
 formats subject by subject, the quad formats graph by graph, each piece sorted on its own
 and written straight into the output, so an export holds little besides the store and the
-bytes it returns.
+bytes it returns. A large Turtle or N-Triples export from the in-memory store is written by
+two processes, each half of the subjects (:mod:`hrkg.forked_export`), with the same bytes.
 
 *Data-file order* (:func:`canonical_quads`, for ``hrkg format`` and the entity pages): graph,
 subject, then rdf:type, rdfs:label and dcterms:title before other predicates. Those files
@@ -27,15 +28,16 @@ the dataset is never copied. Every prefix is declared. JSON-LD is compacted with
 by rdflib, the one serialiser here that writes one; its node lists are sorted afterwards,
 since rdflib orders them by Python's per-process string hashes.
 
-*Store order* (``order="store"``; the export order is ``"canonical"``) is the fast way
-out for large datasets: the quads go to pyoxigraph's writer as the store hands them over,
-graph by graph, with no sorting and no merging: a million triples in Turtle took 1.2 s
-rather than 3.9 s in one run of ``benchmarks/run.py``. The quad formats then hold exactly the
-dataset; the triple formats hold each graph's triples in turn, so a triple that several
-source graphs state is written once per graph (a parser reads the same merged graph).
-Blank nodes keep the store's labels, JSON-LD comes out expanded, without a context
-(pyoxigraph's writer), and the bytes may change from one load to the next: keep the
-export order wherever files are compared or committed.
+*Store order* (``order="store"``; the export order is ``"canonical"``) is the fast way out
+for large datasets: the quads go to pyoxigraph's writer as the store hands them over,
+graph by graph, with no sorting and no merging: a million triples in Turtle took 1.25 s
+rather than 3.12 s (in two processes, see :mod:`hrkg.forked_export`) in one run of
+``benchmarks/run.py``. The quad formats then hold exactly the dataset; the triple formats
+hold each graph's triples in turn, so a triple that several source graphs state is written
+once per graph (a parser reads the same merged graph). Blank nodes keep the store's
+labels, JSON-LD comes out expanded, without a context (pyoxigraph's writer), and the bytes
+may change from one load to the next: keep the export order wherever files are compared or
+committed.
 """
 
 from __future__ import annotations

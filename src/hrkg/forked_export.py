@@ -104,11 +104,10 @@ def write_in_two_processes(
             _write_and_exit(write_part, middle, items, second_half)
         try:
             write_part(0, middle, output)
-        except BaseException:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
+            _, status = os.waitpid(child, 0)
+        except BaseException:  # an error in this part, or Ctrl-C: the child's work is moot
+            _stop(child)
             raise
-        _, status = os.waitpid(child, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             return False
         second_half.seek(0)
@@ -128,6 +127,15 @@ def _write_and_exit(write_part: PartWriter, first: int, end: int, into: BinaryIO
         code = 0
     finally:
         os._exit(code)
+
+
+def _stop(child: int) -> None:
+    """Kill the child, unless it has ended already, and reap it."""
+    try:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def _skip_lines_starting(source: BinaryIO, start: bytes, output: BinaryIO) -> None:
