@@ -76,7 +76,7 @@ test: install browser servers
 
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
 ## `hrkg serve`, its two kinds of query worker, its answer cache and --warm, the store's own cost
-## per row as it grows, and hrkg against rdflib at 10k, 100k and 1M triples (load, every
+## per row as it grows, every question on an Oxigraph server and Virtuoso, and hrkg against rdflib at 10k, 100k and 1M triples (load, every
 ## stored question on both stores, export, validation, memory, reopening a store); each
 ## compares with a baseline in the same run. Results: benchmarks/results/ (about an
 ## hour; rdflib at 1M dominates).
@@ -85,7 +85,7 @@ test: install browser servers
 ## past 1M and the table says so.
 SCALES ?= 10k,100k,1M
 BENCH_ARGS ?=
-bench: install
+bench: install servers
 	$(BIN)/python benchmarks/validation.py --scales 10k,100k,1M --full-up-to 100k --repeat 5
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/engine_growth.py --scales 10k,100k,1M
@@ -94,6 +94,7 @@ bench: install
 	$(BIN)/python benchmarks/warming.py --scale 1M
 	$(BIN)/python benchmarks/export_memory.py --scale 1M
 	$(BIN)/python benchmarks/export_processes.py --scale 1M
+	$(BIN)/python benchmarks/external_stores.py --scale 1M
 	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 
 ## bench-ci: hrkg and rdflib at 100k, one run each; exits 1 only if an answer differs or

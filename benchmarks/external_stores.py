@@ -1,0 +1,153 @@
+"""The stored questions on real triplestore servers at scale, against the embedded store::
+
+    python benchmarks/external_stores.py [--scale 1M] [--repeat 3]
+
+For users who outgrow one process: the synthetic dataset of ``run.py`` goes to an Oxigraph
+server and to Virtuoso by ``hrkg push``, each started on loopback by the test set-up's own
+helpers (``tests/external_servers.py``; ``make servers`` installs Virtuoso), and every
+stored question is asked of each with the parameters ``run.py`` times. For each server:
+how long the push took, each question's median time over ``--repeat`` runs (after one
+run that also gives the answer), and whether that answer is the embedded store's (rows
+compared as the differential tests compare them). The embedded store, in memory, is the
+baseline of the same run. Results go to ``benchmarks/results/external_stores.json`` and
+a Markdown table to stdout; the exit code is 1 if an answer differs or a server failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+
+import generate
+import hrkg
+import hrkg.push
+from run import HrkgSide, environment
+from validation import parse_size
+
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path.insert(0, str(TESTS))
+from answer_comparison import comparable, group_concat_columns  # noqa: E402
+from external_servers import RunningServer, oxigraph_server, virtuoso_server  # noqa: E402
+
+#: Seconds a question may take on a server (Virtuoso's own limit and hrkg's wait).
+QUERY_LIMIT_SECONDS = 600
+
+
+ServerStarter = Callable[[Path], contextlib.AbstractContextManager[RunningServer]]
+SERVERS: dict[str, ServerStarter] = {
+    "Oxigraph server": oxigraph_server,
+    "Virtuoso": partial(virtuoso_server, max_seconds=QUERY_LIMIT_SECONDS),
+}
+
+
+def timed(action: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """The median seconds of ``repeat`` runs after a first one, and the first's result."""
+    result = action()
+    runs = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()
+        runs.append(time.perf_counter() - began)
+    return statistics.median(runs), result
+
+
+def ask_all(kg: hrkg.KnowledgeGraph, params: dict[str, dict], repeat: int) -> Iterator:
+    """Each question's name, median seconds and answer."""
+    for name, given in params.items():
+        seconds, answer = timed(partial(kg.query, name, **given), repeat)
+        yield name, seconds, answer
+
+
+def measure_server(
+    start: ServerStarter,
+    side: HrkgSide,
+    params: dict[str, dict],
+    embedded: dict[str, object],
+    repeat: int,
+) -> dict:
+    with (
+        tempfile.TemporaryDirectory(prefix="hrkg-bench-server-") as folder,
+        start(Path(folder)) as server,
+    ):
+        endpoint = server.endpoint(timeout=QUERY_LIMIT_SECONDS)
+        began = time.perf_counter()
+        report = hrkg.push.push(side.kg.store.quads(), endpoint)
+        push_seconds = time.perf_counter() - began
+        remote = hrkg.open(side.folder, endpoint=endpoint)
+        questions = {}
+        for name, seconds, answer in ask_all(remote, params, repeat):
+            concatenated = group_concat_columns(remote.catalog.get(name).text)
+            agree = comparable(answer, concatenated) == comparable(embedded[name], concatenated)
+            questions[name] = {"seconds": seconds, "agree": agree}
+    return {"push_seconds": push_seconds, "pushed_triples": report.triples, "questions": questions}
+
+
+def table(result: dict) -> str:
+    names = list(result["servers"])
+    lines = [
+        "| question | rows | embedded (in memory) | " + " | ".join(names) + " |",
+        "|---|---:|---:|" + "---:|" * len(names),
+    ]
+    for name, figures in result["embedded"].items():
+        cells = []
+        for server in names:
+            found = result["servers"][server]["questions"].get(name)
+            mark = "" if found and found["agree"] else " (differs)"
+            cells.append(f"{found['seconds']:.3g} s{mark}" if found else "–")
+        row = [name, str(figures["rows"]), f"{figures['seconds']:.3g} s", *cells]
+        lines.append("| " + " | ".join(row) + " |")
+    servers = result["servers"].values()
+    pushed = max((figures["pushed_triples"] for figures in servers), default=0)
+    pushes = ", ".join(
+        f"{server} {figures['push_seconds']:.1f} s" for server, figures in result["servers"].items()
+    )
+    lines += ["", f"`hrkg push` of {pushed:,} triples (each graph's own): {pushes}"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", default="1M", help="dataset size (10k, 100k, 1M; 1M)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per question")
+    generate.add_dataset_options(parser)
+    args = parser.parse_args(argv)
+    folder = args.data_dir / args.scale
+    manifest = generate.ensure_dataset(parse_size(args.scale), args.seed, folder)
+    side = HrkgSide(folder, None)
+    side.load()
+    params = {name: plan["params"] for name, plan in side.plan().items()}
+    embedded = {}
+    result: dict = {"scale": args.scale, "triples": manifest.triples, "embedded": {}}
+    for name, seconds, answer in ask_all(side.kg, params, args.repeat):
+        embedded[name] = answer
+        result["embedded"][name] = {"seconds": seconds, "rows": len(answer.rows)}
+    result["servers"] = {
+        server: measure_server(start, side, params, embedded, args.repeat)
+        for server, start in SERVERS.items()
+    }
+    result["environment"] = environment()
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / "external_stores.json"
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(table(result))
+    differing = [
+        f"{server}: {name}"
+        for server, figures in result["servers"].items()
+        for name, question in figures["questions"].items()
+        if not question["agree"]
+    ]
+    if differing:
+        print("answers that differ from the embedded store's: " + "; ".join(differing))
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
