@@ -9,7 +9,7 @@ and on it two faults of Virtuoso 7.2 showed that the Mali data hid:
 
 - ``people-charged`` lost every person without a title: Virtuoso answers an OPTIONAL whose
   one step ends in ``+`` as if it were required. This test fails on the old text.
-- ``search`` took about 50 s instead of 0.4 s: with an entity's types and labels read side
+- ``search`` took about a minute, not 0.4 s: with an entity's types and labels read side
   by side, Virtuoso ran the matching again for each typed node. That is a matter of time,
   which tests do not assert; Virtuoso's own limit (60 s here) turns it into a failure on a
   slower machine only.
