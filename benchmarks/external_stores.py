@@ -2,7 +2,7 @@
 
     python benchmarks/external_stores.py [--scale 1M] [--repeat 3]
 
-For users who outgrow one process: the synthetic dataset of ``run.py`` goes to an Oxigraph
+For users who outgrow one machine: the synthetic dataset of ``run.py`` goes to an Oxigraph
 server and to Virtuoso by ``hrkg push``, each started on loopback by the test set-up's own
 helpers (``tests/external_servers.py``; ``make servers`` installs Virtuoso), and every
 stored question is asked of each with the parameters ``run.py`` times. For each server:
