@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from pathlib import Path
 import generate
 import hrkg
 import hrkg.push
-from run import HrkgSide, environment
+from run import HrkgSide, environment, timed_runs
 from validation import parse_size
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -48,22 +49,14 @@ SERVERS: dict[str, ServerStarter] = {
 }
 
 
-def timed(action: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """The median seconds of ``repeat`` runs after a first one, and the first's result."""
-    result = action()
-    runs = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        action()
-        runs.append(time.perf_counter() - began)
-    return statistics.median(runs), result
-
-
 def ask_all(kg: hrkg.KnowledgeGraph, params: dict[str, dict], repeat: int) -> Iterator:
-    """Each question's name, median seconds and answer."""
+    """Each question's name, median seconds of ``repeat`` runs after a first one, and the
+    first run's answer."""
     for name, given in params.items():
-        seconds, answer = timed(partial(kg.query, name, **given), repeat)
-        yield name, seconds, answer
+        ask = partial(kg.query, name, **given)
+        answer = ask()
+        runs, _ = timed_runs(ask, repeat, math.inf, QUERY_LIMIT_SECONDS)
+        yield name, statistics.median(runs), answer
 
 
 def measure_server(

@@ -34,13 +34,14 @@ from answer_comparison import comparable, group_concat_columns
 from external_servers import RunningServer, oxigraph_server, virtuoso_server
 from hrkg.cli import app
 from test_generate import BENCHMARKS, benchmark_module
+from test_queries import CATALOG
 
 pytestmark = pytest.mark.external
 
 #: About 300 documents: enough restated entities and untitled people for the planners of
 #: both servers to take the paths that went wrong, and a push of a few seconds.
 TRIPLES = 100_000
-QUESTIONS = sorted(path.stem for path in (BENCHMARKS.parent / "queries").glob("*.rq"))
+QUESTIONS = sorted(stored.name for stored in CATALOG.questions)
 STARTERS = {"oxigraph": oxigraph_server, "virtuoso": virtuoso_server}
 
 
