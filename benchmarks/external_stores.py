@@ -17,7 +17,7 @@ a server than embedded: over :data:`SLOW_RATIO` times its embedded time and over
 :data:`SLOW_FLOOR_SECONDS`. A server pays HTTP and its own planner, so a few times, even
 tens of times, slower is expected; hundreds of times slower means the server's planner
 re-runs part of the question for every row, as Virtuoso 7.2 did with an earlier ``search``
-(about a minute at 100k triples, against 0.03 s embedded). No test can catch that, since
+(56 s and 74 s in two runs at 100k triples, against 0.03 s embedded). No test can catch that, since
 tests assert no times; this ratio against the same run's embedded store can, and
 ``make bench-ci`` runs it at 100k (``--results`` in ``benchmarks/results/ci``).
 """
