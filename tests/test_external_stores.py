@@ -278,11 +278,12 @@ def test_a_capped_construct_is_an_error(low_cap_virtuoso: RunningServer) -> None
 
 def test_a_partial_anytime_answer_is_an_error(low_cap_virtuoso: RunningServer) -> None:
     """With a timeout parameter, Virtuoso answers 200 with what it had and says so only
-    in the X-SQL-State header."""
+    in the X-SQL-State header; now and then it cancels the query instead (status 500,
+    SR189: see test_server_errors.py). Either way a time-out, never a partial table."""
     impatient = RunningServer(
         "virtuoso", f"{low_cap_virtuoso.query_url}?timeout=500", user=None, password=None
     )
-    with pytest.raises(QueryTimeout, match="incomplete answer"):
+    with pytest.raises(QueryTimeout, match=r"incomplete answer|SR189"):
         remote_graph(impatient).sparql(HEAVY_GROUPS)
 
 

@@ -25,7 +25,8 @@ Known traps are handled here, not left to callers:
   hrkg's own time limit is;
 - a partial answer from Virtuoso's "anytime query" mode (status 200 with an
   ``X-SQL-State`` header, when a ``timeout`` parameter is in the endpoint URL) is an
-  error;
+  error, a time-out; so is the cancellation that mode now and then gives instead
+  (status 500, SR189);
 - Virtuoso's JSON answers write blank nodes as ``nodeID://b10001``, which is not a blank
   node label, and booleans as ``0``/``1``: both are rewritten (to a label made from the
   hex of the id, and to ``false``/``true``) before parsing.
@@ -67,6 +68,39 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 COST_ESTIMATE_REFUSAL = re.compile(r"estimated execution time -?\d+ \(sec\) exceeds the limit")
 #: Virtuoso's error when a query ran past its MaxQueryExecutionTime (SQL state S1T00).
 SERVER_TIMED_OUT = re.compile(r"\bS1T00\b")
+#: Virtuoso's error when it cancelled a running query (SR189, "Async statement killed by
+#: SQLCancel"): now and then what an anytime query's ``timeout`` gives instead of a
+#: partial answer, and what a query killed by the server's administrator gives.
+SERVER_CANCELLED = re.compile(r"\bSR189\b")
+
+
+def server_error(status: int, text: str) -> QueryError:
+    """The error for a server's refusal or failure (status 400 or more, its body ``text``):
+    a syntax error for 400, a time-out for a query the server stopped, otherwise an upstream
+    error; with a hint naming the server setting to change where one is known."""
+    kind: type[QueryError] = QuerySyntaxError if status == 400 else UpstreamError
+    hint = None
+    if SERVER_TIMED_OUT.search(text):
+        kind = QueryTimeout
+        hint = (
+            "the query ran past the server's own time limit (Virtuoso: "
+            "MaxQueryExecutionTime in virtuoso.ini): narrow it, or raise that limit"
+        )
+    elif SERVER_CANCELLED.search(text):
+        kind = QueryTimeout
+        hint = (
+            "the server cancelled the query before it finished, most often at a time limit "
+            "(a timeout parameter in the endpoint URL, or Virtuoso's MaxQueryExecutionTime): "
+            "narrow it, or raise the limit"
+        )
+    elif COST_ESTIMATE_REFUSAL.search(text):
+        hint = (
+            "Virtuoso refused the query on its estimate of the time it would take, "
+            "before running it; the estimates can be far off. Set "
+            "MaxQueryCostEstimationTime = 0 (no limit) or a higher limit in the "
+            "[SPARQL] section of virtuoso.ini, then restart Virtuoso"
+        )
+    return kind(f"the server answered {status}: {text.strip()[:500]}", hint=hint)
 
 
 class CappedAnswer(UpstreamError):
@@ -159,27 +193,7 @@ class RemoteStore:
         except httpx.HTTPError as error:
             raise UpstreamError(f"cannot reach {self.endpoint.query_url}: {error}") from None
         if response.status_code >= 400:
-            kind: type[QueryError] = (
-                QuerySyntaxError if response.status_code == 400 else UpstreamError
-            )
-            hint = None
-            if SERVER_TIMED_OUT.search(response.text):
-                kind = QueryTimeout
-                hint = (
-                    "the query ran past the server's own time limit (Virtuoso: "
-                    "MaxQueryExecutionTime in virtuoso.ini): narrow it, or raise that limit"
-                )
-            elif COST_ESTIMATE_REFUSAL.search(response.text):
-                hint = (
-                    "Virtuoso refused the query on its estimate of the time it would take, "
-                    "before running it; the estimates can be far off. Set "
-                    "MaxQueryCostEstimationTime = 0 (no limit) or a higher limit in the "
-                    "[SPARQL] section of virtuoso.ini, then restart Virtuoso"
-                )
-            raise kind(
-                f"the server answered {response.status_code}: {response.text.strip()[:500]}",
-                hint=hint,
-            )
+            raise server_error(response.status_code, response.text)
         capped = [name for name in CAPPED_HEADERS if name in response.headers]
         if capped:
             raise CappedAnswer(
