@@ -4,8 +4,8 @@
 
 For each format, two fresh worker processes load the synthetic dataset into hrkg's
 in-memory store and export it ``--repeat`` times: one with ``HRKG_EXPORT_PROCESSES=1``
-(one process, the baseline), one with ``=2`` (the second half of the subjects written by
-a forked helper). Time is the median export. Memory is sampled from outside, every
+(one process, the baseline), one with ``=2`` (the subjects shared with a forked helper,
+see hrkg.forked_export). Time is the median export. Memory is sampled from outside, every
 50 ms, as the proportional set size (PSS) of the worker plus that of its helper: PSS
 counts a page the two share half to each, so the sum is what both hold together, where
 their resident sizes would count the shared store twice. Reported: that sum's peak, and

@@ -10,10 +10,11 @@ the environment, as for users. The cases:
 
 - ``export``: ``kg.export(FORMAT)``;
 - ``cli``: ``hrkg export --format FORMAT -o OUTPUT``, the command line in this process;
-- ``cuts``: the export once for every place the second process could begin, the first
-  subject to the last;
-- ``no-room``: the same as ``export``, but a file may hold only 4 KiB here, so the forked
-  helper's temporary file cannot grow and it dies (SIGXFSZ) before its part is written;
+- ``cuts``: the export once for every number of runs the subjects can be cut into, from
+  two to one per subject (so that every subject begins a run of its own in some export);
+- ``no-room``: the same as ``export``, but a file may hold only 512 bytes here, so the
+  forked helper cannot write its first run into its file and dies (SIGXFSZ); ``failed``
+  counts such failures;
 - ``thread``: the same as ``export``, with a second thread running;
 - ``blank-early`` and ``blank-late``: an in-memory store whose one blank node is only ever
   an object, held by a subject in the first or in the second half, which each half finds
@@ -55,6 +56,17 @@ def digest(data: bytes) -> dict:
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
+#: How many times the helper failed (write_in_two_processes returned False).
+failed = 0
+
+
+def counted_outcome(*args, **options) -> bool:
+    global failed
+    done = write_in_two_processes(*args, **options)
+    failed += not done
+    return done
+
+
 def store_with_a_lone_blank_object(late: bool) -> OxigraphStore:
     """40 subjects; the one that points to a blank node is the 3rd, or the 38th."""
     store = OxigraphStore()
@@ -85,13 +97,15 @@ def main(case: str, data_dir: str, fmt: str, output: str | None = None) -> dict:
         blank = export._blank_triples(export._quads_around_blank_subjects(source, listed))
         subjects = len(export._in_export_order(listed, blank))
         digests = set()
-        for middle in range(1, subjects):
-            export.write_in_two_processes = partial(write_in_two_processes, middle=middle)
+        for runs in range(2, subjects + 1):
+            export.write_in_two_processes = partial(write_in_two_processes, runs=runs)
             digests.add(hashlib.sha256(kg.export(fmt)).hexdigest())
         return {"digests": sorted(digests), "forks": len(forks), "subjects": subjects}
     if case == "no-room":
         hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, hard))
+        export.write_in_two_processes = counted_outcome
+        return {**digest(kg.export(fmt)), "forks": len(forks), "failed": failed}
     if case == "thread":
         stop = threading.Event()
         threading.Thread(target=stop.wait, daemon=True).start()

@@ -11,7 +11,7 @@ rdf:type is not moved to the front. From an Oxigraph store the export streams: t
 formats subject by subject, the quad formats graph by graph, each piece sorted on its own
 and written straight into the output, so an export holds little besides the store and the
 bytes it returns. A large Turtle or N-Triples export from the in-memory store is written by
-two processes, each half of the subjects (:mod:`hrkg.forked_export`), with the same bytes.
+two processes, which share the subjects (:mod:`hrkg.forked_export`), with the same bytes.
 
 *Data-file order* (:func:`canonical_quads`, for ``hrkg format`` and the entity pages): graph,
 subject, then rdf:type, rdfs:label and dcterms:title before other predicates. Those files
@@ -437,7 +437,7 @@ class _TripleWriter:
 
 def _stream_triples(source: _Source, writer: _TripleWriter, output: BinaryIO) -> None:
     """Every merged triple in export order, one subject at a time, written by ``writer``
-    into ``output`` (a stream that can seek); in two processes, each writing half of the
+    into ``output`` (a stream that can seek); in two processes, each writing runs of the
     subjects, where that is allowed (see :mod:`hrkg.forked_export`).
 
     Blank nodes are first looked for around the blank subjects, which the list of subjects
@@ -451,9 +451,9 @@ def _stream_triples(source: _Source, writer: _TripleWriter, output: BinaryIO) ->
         blank = _blank_triples(_quads_around_blank_subjects(source, subjects))
         ordered = _in_export_order(subjects, blank)
 
-        def write_part(first: int, end: int, into: BinaryIO) -> None:
-            blocks = _subject_blocks(source, ordered[first:end], blank, strict=True)
-            writer.write(_in_order(blocks), into)
+        def write_part(runs: Iterable[range], into: BinaryIO) -> None:
+            subjects = (ordered[index] for run in runs for index in run)
+            writer.write(_in_order(_subject_blocks(source, subjects, blank, strict=True)), into)
 
         if writer.splits(len(ordered)):
             header = _REPEATED_HEADER[writer.chosen.name]
@@ -461,7 +461,7 @@ def _stream_triples(source: _Source, writer: _TripleWriter, output: BinaryIO) ->
                 return
             output.seek(start)  # the helper failed: all of it here, as if it never ran
             output.truncate()
-        write_part(0, len(ordered), output)
+        write_part([range(len(ordered))], output)
     except _UnlabelledBlankNode:
         output.seek(start)
         output.truncate()
@@ -501,7 +501,7 @@ def _in_export_order(subjects: list[Subject], blank: dict[Subject, list[Triple]]
 
 
 def _subject_blocks(
-    source: _Source, ordered: list[Subject], blank: dict[Subject, list[Triple]], strict: bool
+    source: _Source, ordered: Iterable[Subject], blank: dict[Subject, list[Triple]], strict: bool
 ) -> Iterator[Block]:
     """Each subject's distinct triples in turn, for the subjects ``ordered``
     (:func:`_in_export_order`).
