@@ -30,8 +30,8 @@ since rdflib orders them by Python's per-process string hashes.
 
 *Store order* (``order="store"``; the export order is ``"canonical"``) is the fast way out
 for large datasets: the quads go to pyoxigraph's writer as the store hands them over,
-graph by graph, with no sorting and no merging: a million triples in Turtle took 1.31 s
-rather than 3.1 s (in two processes, see :mod:`hrkg.forked_export`) in one run of
+graph by graph, with no sorting and no merging: a million triples in Turtle took 1.29 s
+rather than 2.67 s (in two processes, see :mod:`hrkg.forked_export`) in one run of
 ``benchmarks/run.py``. The quad formats then hold exactly the dataset; the triple formats
 hold each graph's triples in turn, so a triple that several source graphs state is written
 once per graph (a parser reads the same merged graph). Blank nodes keep the store's

@@ -114,9 +114,9 @@ def write_in_two_processes(
     run is written once, by whichever process is free first, and the two finish within
     a run of each other however their speeds differ. They do differ: the child pays for
     copying the pages it writes to, and took 15–50% longer over the same number of
-    subjects at 1M triples, so an even cut left this process waiting for it. This process writes its runs straight
-    into ``output``, as one document; the child writes each of its runs into a file of
-    its own, and they follow in order.
+    subjects at 1M triples, so an even cut left this process waiting for it. This
+    process writes its runs straight into ``output``, as one document; the child writes
+    each of its runs into a file of its own, and they follow in order.
 
     Returns False if the child failed after it took a run: ``output`` then holds part of
     the export, and the caller writes it again whole. An error in this process's part
