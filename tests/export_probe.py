@@ -17,7 +17,8 @@ the environment, as for users. The cases:
   counts such failures;
 - ``thread``: the same as ``export``, with a second thread running;
 - ``blank-early`` and ``blank-late``: an in-memory store whose one blank node is only ever
-  an object, held by a subject in the first or in the second half, which each half finds
+  an object, held by a subject in the first or in the second of two runs (this process
+  writes the first, all but always; the helper always writes the last), which each finds
   only as it writes (see hrkg.export._stream_triples).
 """
 
@@ -82,6 +83,7 @@ def store_with_a_lone_blank_object(late: bool) -> OxigraphStore:
 
 def main(case: str, data_dir: str, fmt: str, output: str | None = None) -> dict:
     if case.startswith("blank-"):
+        export.write_in_two_processes = partial(write_in_two_processes, runs=2)
         store = store_with_a_lone_blank_object(late=case == "blank-late")
         return {**digest(export_dataset(store, fmt, {})), "forks": len(forks)}
     kg = hrkg.open(data_dir)

@@ -122,11 +122,11 @@ def test_a_process_with_threads_never_forks() -> None:
 
 @pytest.mark.parametrize("where", ["blank-early", "blank-late"])
 @pytest.mark.parametrize("fmt", SPLIT_FORMATS)
-def test_a_blank_node_found_late_in_either_half_restarts_the_export_alone(
+def test_a_blank_node_found_late_in_either_process_restarts_the_export_alone(
     where: str, fmt: str
 ) -> None:
-    """A blank node that is no subject is found only as a half is written (in this
-    process's half, or in the helper's): the export starts again in one process and
+    """A blank node that is no subject is found only as a run is written (in this
+    process's run, or in the helper's): the export starts again in one process and
     writes what one process writes."""
     alone = probe(where, "1", fmt)
     shared = probe(where, "2", fmt)

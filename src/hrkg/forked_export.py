@@ -5,8 +5,9 @@ and sorting each subject's triples, see :mod:`hrkg.export`), on one core. Its su
 are listed in export order before any of them is written, so the work splits cleanly.
 The subjects are cut into runs; this process writes runs from the first on, straight
 into the output, while a forked child writes runs from the last one back, each into a
-temporary file, and each takes its next run from a pipe that holds one byte per run, so
-that the two meet wherever their speeds make them meet. The child's runs then follow in
+temporary file. The last run is the child's; each process takes every other run from a
+pipe that holds one byte for each, so that the two meet wherever their speeds make them
+meet. The child's runs then follow in
 order, less the prefix lines its writer repeats. The Turtle and N-Triples writers carry
 nothing from one subject to the next, so the bytes are the ones a single process writes
 (the tests compare them, with the subjects of the Mali data cut into every number of
@@ -109,33 +110,35 @@ def write_in_two_processes(
     ``repeated_lines`` starts the header lines that each document's writer writes
     (``b"@prefix "`` for Turtle; None: no header), which the child's documents drop.
 
-    The items are cut into ``runs`` runs (fewer if there are fewer items), and a pipe
-    holds one byte per run: each process takes a byte before it writes a run, so every
-    run is written once, by whichever process is free first, and the two finish within
-    a run of each other however their speeds differ. They do differ: the child pays for
+    The items are cut into ``runs`` runs (fewer if there are fewer items). The last run is
+    the child's from the start; for each of the others a pipe holds one byte, which a
+    process takes before it writes the run, so that every run is written once, by
+    whichever process is free first, and the two finish within a run of each other
+    however their speeds differ. They do differ: the child pays for
     copying the pages it writes to, and took 15–50% longer over the same number of
     subjects at 1M triples, so an even cut left this process waiting for it. This
     process writes its runs straight into ``output``, as one document; the child writes
     each of its runs into a file of its own, and they follow in order.
 
-    Returns False if the child failed after it took a run: ``output`` then holds part of
-    the export, and the caller writes it again whole. An error in this process's part
+    Returns False if the child failed: ``output`` then holds part of the export, and the
+    caller writes it again whole. An error in this process's part
     stops the child and propagates.
     """
     cut = _cut(items, runs)
     start = output.tell()
-    with _run_tokens(len(cut)) as tokens, tempfile.TemporaryDirectory(prefix="hrkg-") as folder:
+    shared = len(cut) - 1  # the last run is the child's
+    with _run_tokens(shared) as tokens, tempfile.TemporaryDirectory(prefix="hrkg-") as folder:
         child = os.fork()
         if child == 0:
             _write_back_and_exit(write_part, cut, tokens, Path(folder))
         front: list[range] = []
         try:
-            write_part(_taken_from_the_front(cut, tokens, front), output)
+            write_part(_taken_from_the_front(cut[:shared], tokens, front), output)
             _, status = os.waitpid(child, 0)
         except BaseException:  # an error in this part, or Ctrl-C: the child's work is moot
             _stop(child)
             raise
-        if len(front) < len(cut) and os.waitstatus_to_exitcode(status) != 0:
+        if os.waitstatus_to_exitcode(status) != 0:
             return False
         for index in range(len(front), len(cut)):
             with open(Path(folder) / _run_file(index), "rb") as part:
@@ -154,10 +157,10 @@ def _cut(items: int, runs: int) -> list[range]:
 
 @contextmanager
 def _run_tokens(count: int) -> Iterator[int]:
-    """The reading end of a pipe that holds ``count`` bytes, one per run, and has no
-    writer left: reading one byte takes a run (a pipe hands each byte to one reader),
-    and an empty read means that none is left. ``count`` is at most PIPE_BUF, so the
-    bytes go in with one write, before anyone reads."""
+    """The reading end of a pipe that holds ``count`` bytes, one per run to share, and
+    has no writer left: reading one byte takes a run (a pipe hands each byte to one
+    reader), and an empty read means that none is left. ``count`` is under PIPE_BUF, so
+    the bytes go in with one write, before anyone reads."""
     reading, writing = os.pipe()
     try:
         os.write(writing, bytes(count))
@@ -190,13 +193,13 @@ def _run_file(index: int) -> str:
 def _write_back_and_exit(
     write_part: PartWriter, cut: list[range], tokens: int, folder: Path
 ) -> NoReturn:
-    """The child's whole life: write runs from the last one back, each into a file of its
-    own, while any is left; then leave without running the parent's exit handlers or
-    flushing the parent's buffers a second time."""
+    """The child's whole life: write the last run, then runs back from it while any is
+    left, each into a file of its own; then leave without running the parent's exit
+    handlers or flushing the parent's buffers a second time."""
     code = 1
     try:
         for index in reversed(range(len(cut))):
-            if not _take_a_run(tokens):
+            if index < len(cut) - 1 and not _take_a_run(tokens):
                 break
             with open(folder / _run_file(index), "wb") as part:
                 write_part([cut[index]], part)
