@@ -7,11 +7,10 @@ The subjects are cut into runs; this process writes runs from the first on, stra
 into the output, while a forked child writes runs from the last one back, each into a
 temporary file. The last run is the child's; each process takes every other run from a
 pipe that holds one byte for each, so that the two meet wherever their speeds make them
-meet. The child's runs then follow in
-order, less the prefix lines its writer repeats. The Turtle and N-Triples writers carry
-nothing from one subject to the next, so the bytes are the ones a single process writes
-(the tests compare them, with the subjects of the Mali data cut into every number of
-runs, up to one per subject).
+meet. The child's runs then follow in order, less the prefix lines its writer repeats.
+The Turtle and N-Triples writers carry nothing from one subject to the next, so the
+bytes are the ones a single process writes (the tests compare them, with the subjects of
+the Mali data cut into every number of runs, up to one per subject).
 
 Runs taken as the processes come free, rather than a cut in the middle, because the two
 are not equally fast: the child pays for copying the pages it writes to, and with the
@@ -114,15 +113,15 @@ def write_in_two_processes(
     the child's from the start; for each of the others a pipe holds one byte, which a
     process takes before it writes the run, so that every run is written once, by
     whichever process is free first, and the two finish within a run of each other
-    however their speeds differ. They do differ: the child pays for
-    copying the pages it writes to, and took 15–50% longer over the same number of
-    subjects at 1M triples, so an even cut left this process waiting for it. This
-    process writes its runs straight into ``output``, as one document; the child writes
-    each of its runs into a file of its own, and they follow in order.
+    however their speeds differ. They do differ: the child pays for copying the pages it
+    writes to, and took 15–50% longer over the same number of subjects at 1M triples, so
+    an even cut left this process waiting for it. This process writes its runs straight
+    into ``output``, as one document; the child writes each of its runs into a file of
+    its own, and they follow in order.
 
     Returns False if the child failed: ``output`` then holds part of the export, and the
-    caller writes it again whole. An error in this process's part
-    stops the child and propagates.
+    caller writes it again whole. An error in this process's part stops the child and
+    propagates.
     """
     cut = _cut(items, runs)
     start = output.tell()
