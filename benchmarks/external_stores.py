@@ -12,14 +12,15 @@ compared as the differential tests compare them). The embedded store, in memory,
 baseline of the same run. Results go to ``benchmarks/results/external_stores.json`` and
 a Markdown table to stdout.
 
-The exit code is 1 if an answer differs, a server failed, or a question is *far* slower on
-a server than embedded: over :data:`SLOW_RATIO` times its embedded time and over
+The exit code is 1 if an answer differs, a server failed, or a question is *far* slower
+on a server than embedded: over :data:`SLOW_RATIO` times its embedded time and over
 :data:`SLOW_FLOOR_SECONDS`. A server pays HTTP and its own planner, so a few times, even
 tens of times, slower is expected; hundreds of times slower means the server's planner
-re-runs part of the question for every row, as Virtuoso 7.2 did with an earlier ``search``
-(56 s and 74 s in two runs at 100k triples, against 0.03 s embedded). No test can catch that, since
-tests assert no times; this ratio against the same run's embedded store can, and
-``make bench-ci`` runs it at 100k (``--results`` in ``benchmarks/results/ci``).
+re-runs part of the question for every row, as Virtuoso 7.2 did with an earlier
+``search`` (56 s and 74 s in two runs at 100k triples, against 0.03 s embedded). No test
+can catch that, since tests assert no times; this ratio against the same run's embedded
+store can, and ``make bench-ci`` runs it at 100k (``--results`` in
+``benchmarks/results/ci``).
 """
 
 from __future__ import annotations
