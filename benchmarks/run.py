@@ -1067,7 +1067,85 @@ GROWTH_TOLERANCE = 1.1
 GROWTH_MIN_SECONDS = 0.01
 
 
-def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+def interleaved_growth(folder: Path, results: list[dict[str, Any]]) -> dict[str, float]:
+    """The exponents from 100k to 1M that ``engine_growth.py`` measured with the scales
+    interleaved in one process, keyed as this run's operations (``load``,
+    ``question:NAME``); empty unless it measured the very datasets of this run."""
+    import engine_growth  # here: engine_growth itself imports this module
+
+    path = folder / "engine_growth.json"
+    if not path.is_file():
+        return {}
+    by_scale = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
+    small, large = by_scale.get("100k"), by_scale.get("1M")
+    ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
+    if not small or not large or None in ours or "load" not in small:
+        return {}
+    if (small["triples"], large["triples"]) != tuple(r["triples"] for r in ours):  # type: ignore[index]
+        return {}
+    exponents = {"load": engine_growth.exponent(small, large, "load")}
+    for name in large["questions"]:
+        if name in small["questions"]:
+            exponents[f"question:{name}"] = engine_growth.exponent(small, large, "questions", name)
+    return exponents
+
+
+def growth_target(
+    results: list[dict[str, Any]], interleaved: dict[str, float]
+) -> tuple[str, str, str]:
+    """From 100k to 1M, time grows no faster than the data: the load and the questions
+    judged on the interleaved measurement when there is one, with this run's own figures
+    beside it.
+
+    This run measures each scale in workers minutes apart, and the machine's speed drifts
+    over minutes (one run's 100k load took 0.29 s, the next's 0.40 s), which alone can move
+    an exponent by 0.1 or more. ``engine_growth.py`` runs the scales in turn, round after
+    round, so that drift falls on both.
+    """
+    target = "100k → 1M: time grows no faster than the data"
+    ops = {e["operation"]: e for e in target_scale(results, TARGET_SCALE)["operations"]}  # type: ignore[index]
+
+    def steep(exponents: dict[str, float]) -> dict[str, float]:
+        return {
+            op: x for op, x in exponents.items()
+            if op in ops and round(x, 2) > GROWTH_TOLERANCE
+            and (ops[op]["hrkg"]["median_seconds"] or 0) >= GROWTH_MIN_SECONDS
+        }  # fmt: skip
+
+    def text(exponents: dict[str, float]) -> str:
+        over = steep(exponents)
+        if over:
+            return ", ".join(
+                f"{operation_label(op)} ^{x:.2f}"
+                for op, x in sorted(over.items(), key=lambda i: -i[1])
+            )
+        judged = {op: x for op, x in exponents.items() if op in ops}
+        highest = max(judged, key=judged.__getitem__)
+        return (
+            f"every operation ≤ ^{GROWTH_TOLERANCE} "
+            f"(highest {operation_label(highest)} ^{judged[highest]:.2f})"
+        )
+
+    separate = growth_exponents(results)
+    if not separate:
+        return (target, "100k and 1M were not both run", "not measured")
+    if not interleaved:
+        return (target, text(separate), "MISSED" if steep(separate) else "met")
+    # The load and the questions as interleaved; the exports and validation as this run.
+    judged = separate | interleaved
+    questions = {op: x for op, x in interleaved.items() if op.startswith("question:")}
+    steepest = max(questions, key=questions.__getitem__)
+    figure = (
+        f"{text(judged)} (the load and the questions timed with the scales interleaved by "
+        f"`engine_growth.py`, where the steepest question is {operation_label(steepest)} "
+        f"^{questions[steepest]:.2f}); in this run's separate workers: {text(separate)}"
+    )
+    return (target, figure, "MISSED" if steep(judged) else "met")
+
+
+def targets(
+    results: list[dict[str, Any]], interleaved: dict[str, float] | None = None
+) -> list[tuple[str, str, str]]:
     """The issue's targets at 1M: (target, figure, met / MISSED / not measured)."""
     result = target_scale(results, TARGET_SCALE)
     if result is None:
@@ -1091,12 +1169,6 @@ def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     mean = result["geometric_mean_question_speedup"]
     peak = result["hrkg"].get("peak_mb")
     reopen = result["persistent_store"]["reopen_seconds"]
-    exponents = growth_exponents(results)
-    steep = {
-        op: x for op, x in exponents.items()
-        if round(x, 2) > GROWTH_TOLERANCE
-        and ops[op]["hrkg"]["median_seconds"] >= GROWTH_MIN_SECONDS
-    }  # fmt: skip
     crashed = [
         e["operation"].removeprefix("question:") for e in questions if e["hrkg"]["status"] != "ok"
     ]
@@ -1127,15 +1199,7 @@ def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
             f"{seconds_text(reopen)} s",
             verdict(None if reopen is None else reopen <= 1),
         ),
-        (
-            "100k → 1M: time grows no faster than the data",
-            ", ".join(
-                f"{operation_label(op)} ^{x:.2f}"
-                for op, x in sorted(steep.items(), key=lambda i: -i[1])
-            )
-            or f"every operation ≤ ^{GROWTH_TOLERANCE}",
-            verdict(None if not exponents else not steep),
-        ),
+        growth_target(results, interleaved or {}),
         ten_million_target(results),
     ]
 
@@ -1194,7 +1258,7 @@ def targets_table(rows: list[tuple[str, str, str]]) -> list[str]:
 def store_growth_lines(folder: Path) -> list[str]:
     """What ``engine_growth.py`` measured of the store's own growth from 100k to 1M, if it
     ran: the exponent no question made of the same lookups can beat."""
-    import engine_growth  # here: engine_growth itself imports this module's timing helper
+    import engine_growth  # here: engine_growth itself imports this module
 
     path = folder / "engine_growth.json"
     if not path.is_file():
@@ -1204,7 +1268,7 @@ def store_growth_lines(folder: Path) -> list[str]:
     if not small or not large:
         return []
     growth = ", ".join(
-        f"{name} ^{engine_growth.exponent(small, large, name):.2f}"
+        f"{name} ^{engine_growth.exponent(small, large, 'queries', name):.2f}"
         for name in engine_growth.REFERENCES
         if name in small["queries"] and name in large["queries"]
     )
@@ -1216,7 +1280,11 @@ def store_growth_lines(folder: Path) -> list[str]:
     ]
 
 
-def results_markdown(results: list[dict[str, Any]], store_growth: Sequence[str] = ()) -> str:
+def results_markdown(
+    results: list[dict[str, Any]],
+    store_growth: Sequence[str] = (),
+    interleaved: dict[str, float] | None = None,
+) -> str:
     """``benchmarks/results/README.md``: every scale measured, the targets, the problems."""
     env = results[-1]["environment"]
     versions = ", ".join(f"{name} {v}" for name, v in env["versions"].items())
@@ -1238,7 +1306,7 @@ def results_markdown(results: list[dict[str, Any]], store_growth: Sequence[str] 
         "",
         *answers_table(results),
         "",
-        *targets_table(targets(results)),
+        *targets_table(targets(results, interleaved)),
         "",
         *store_growth,
         *persistent_questions_section(results),
@@ -1462,11 +1530,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def report(everything: list[dict[str, Any]], folder: Path) -> None:
     """The Markdown table and the plot of every scale measured so far, and the targets."""
-    markdown = results_markdown(everything, store_growth_lines(folder))
+    interleaved = interleaved_growth(folder, everything)
+    markdown = results_markdown(everything, store_growth_lines(folder), interleaved)
     (folder / "README.md").write_text(markdown, encoding="utf-8")
     plot(everything, folder / "scale.png")
     print("\n".join(timing_table(everything)) + "\n")
-    print("\n".join(targets_table(targets(everything))) + "\n")
+    print("\n".join(targets_table(targets(everything, interleaved))) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
