@@ -31,7 +31,6 @@ linear).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import os
@@ -41,12 +40,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
 import generate
 import hrkg
-from run import HrkgSide, deadline
+from run import HrkgSide, growth_exponent, timed_runs
 from validation import parse_size
 
 #: Seconds one query may run on one scale: the slowest stored question takes about 2 s at 1M.
@@ -67,13 +67,12 @@ REFERENCES = {
 
 @dataclass
 class Scale:
-    """One loaded dataset and the text of every query on it (a question's parameters can
-    differ by scale: ``entity`` asks about a person the dataset has)."""
+    """One loaded dataset and the text of every stored question on it (a question's
+    parameters can differ by scale: ``entity`` asks about a person the dataset has)."""
 
     label: str
     triples: int
     side: HrkgSide
-    references: dict[str, str]
     questions: dict[str, str]
 
 
@@ -82,32 +81,28 @@ def load_scale(label: str, args: argparse.Namespace) -> Scale:
     manifest = generate.ensure_dataset(parse_size(label), args.seed, folder)
     side = HrkgSide(folder, None)
     side.load()
-    references = {name: PREFIXES + text for name, text in REFERENCES.items()}
     questions = {name: plan["text"] for name, plan in side.plan().items()}
     print(f"{label}: loaded {manifest.triples} triples", flush=True)
-    return Scale(label, manifest.triples, side, references, questions)
+    return Scale(label, manifest.triples, side, questions)
 
 
-def interleaved(scales: list[Scale], kind: str, name: str, repeat: int) -> list[dict]:
-    """``repeat`` rounds, each running the query on every scale in turn: per scale, the
-    median seconds and the rows.
+def interleaved(scales: list[Scale], texts: list[str], repeat: int) -> list[dict]:
+    """``repeat`` rounds, each running a query on every scale in turn (``texts``: its text
+    on each): per scale, the median seconds and the rows.
 
-    Each timed run follows an untimed one of the same query on the same store, as in a run
-    of one scale. Without it the smaller store would start each round in caches the larger
-    one had just filled, and its cold runs would make every growth look slower than it is
-    (by 0.2–0.4 in the exponent from 10k to 100k, here).
+    Each run kept follows one of the same query on the same store whose time is dropped,
+    as in a run of one scale. Without it the smaller store would start each round in
+    caches the larger one had just filled, and its cold runs would make every growth look
+    slower than it is (by 0.2–0.4 in the exponent from 10k to 100k, here).
     """
-    texts = [getattr(scale, kind)[name] for scale in scales]
     rows = [scale.side.query(text) for scale, text in zip(scales, texts, strict=True)]
     runs: list[list[float]] = [[] for _ in scales]
     for _ in range(repeat):
         for scale, text, times in zip(scales, texts, runs, strict=True):
-            with deadline(QUERY_TIMEOUT):
-                scale.side.query(text)
-                gc.collect()
-                started = time.perf_counter()
-                scale.side.query(text)
-                times.append(time.perf_counter() - started)
+            warm_up_and_kept, _ = timed_runs(
+                partial(scale.side.query, text), 2, math.inf, QUERY_TIMEOUT
+            )
+            times.append(warm_up_and_kept[-1])
     return [
         {"seconds": statistics.median(times), "rows": count, "runs": times}
         for times, count in zip(runs, rows, strict=True)
@@ -141,9 +136,7 @@ def exponent(small: dict, large: dict, kind: str, name: str | None = None) -> fl
     first, last = (
         (small[kind], large[kind]) if name is None else (small[kind][name], large[kind][name])
     )
-    return math.log(last["seconds"] / first["seconds"]) / math.log(
-        large["triples"] / small["triples"]
-    )
+    return growth_exponent(first["seconds"], last["seconds"], small["triples"], large["triples"])
 
 
 def measure(scales: list[Scale], repeat: int) -> list[dict]:
@@ -155,17 +148,17 @@ def measure(scales: list[Scale], repeat: int) -> list[dict]:
     for result, figures in zip(results, loads, strict=True):
         result["load"] = figures
     print("load: " + ", ".join(f"{r['scale']} {r['load']['seconds']:.3f} s" for r in results))
-    for kind, names in (("references", REFERENCES), ("questions", scales[0].questions)):
-        key = "queries" if kind == "references" else "questions"
-        for name in names:
-            for result, figures in zip(
-                results, interleaved(scales, kind, name, repeat), strict=True
-            ):
-                rows = figures["rows"]
-                figures["microseconds_per_row"] = figures["seconds"] / rows * 1e6 if rows else None
-                result[key][name] = figures
-            cells = ", ".join(f"{r['scale']} {r[key][name]['seconds']:.4f} s" for r in results)
-            print(f"{name}: {cells}", flush=True)
+    queries = [
+        *(("queries", name, [PREFIXES + text] * len(scales)) for name, text in REFERENCES.items()),
+        *(("questions", name, [s.questions[name] for s in scales]) for name in scales[0].questions),
+    ]
+    for key, name, texts in queries:
+        for result, figures in zip(results, interleaved(scales, texts, repeat), strict=True):
+            rows = figures["rows"]
+            figures["microseconds_per_row"] = figures["seconds"] / rows * 1e6 if rows else None
+            result[key][name] = figures
+        cells = ", ".join(f"{r['scale']} {r[key][name]['seconds']:.4f} s" for r in results)
+        print(f"{name}: {cells}", flush=True)
     return results
 
 

@@ -1046,18 +1046,24 @@ def target_scale(results: list[dict[str, Any]], triples: int) -> dict[str, Any] 
     return next((r for r in results if r["requested_triples"] == triples), None)
 
 
+def growth_exponent(first: float, last: float, first_triples: int, last_triples: int) -> float:
+    """log(time ratio) / log(data ratio): 1 is time growing as fast as the data."""
+    return math.log(last / first) / math.log(last_triples / first_triples)
+
+
 def growth_exponents(results: list[dict[str, Any]]) -> dict[str, float]:
-    """log(time ratio) / log(data ratio) from 100k to 1M per hrkg operation: 1 is linear."""
+    """The growth exponent from 100k to 1M of each hrkg operation of this run."""
     small, large = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
     if not small or not large:
         return {}
-    data = math.log(large["triples"] / small["triples"])
     before = {e["operation"]: e["hrkg"]["median_seconds"] for e in small["operations"]}
     exponents = {}
     for entry in large["operations"]:
         first, last = before.get(entry["operation"]), entry["hrkg"]["median_seconds"]
         if first and last:
-            exponents[entry["operation"]] = math.log(last / first) / data
+            exponents[entry["operation"]] = growth_exponent(
+                first, last, small["triples"], large["triples"]
+            )
     return exponents
 
 
@@ -1067,17 +1073,22 @@ GROWTH_TOLERANCE = 1.1
 GROWTH_MIN_SECONDS = 0.01
 
 
+def engine_growth_at_target_scales(folder: Path) -> tuple[dict | None, dict | None]:
+    """What ``engine_growth.py`` wrote into ``folder`` for 100k and for 1M, if it ran."""
+    path = folder / "engine_growth.json"
+    if not path.is_file():
+        return None, None
+    by_scale = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
+    return by_scale.get("100k"), by_scale.get("1M")
+
+
 def interleaved_growth(folder: Path, results: list[dict[str, Any]]) -> dict[str, float]:
     """The exponents from 100k to 1M that ``engine_growth.py`` measured with the scales
     interleaved in one process, keyed as this run's operations (``load``,
     ``question:NAME``); empty unless it measured the very datasets of this run."""
     import engine_growth  # here: engine_growth itself imports this module
 
-    path = folder / "engine_growth.json"
-    if not path.is_file():
-        return {}
-    by_scale = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
-    small, large = by_scale.get("100k"), by_scale.get("1M")
+    small, large = engine_growth_at_target_scales(folder)
     ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
     if not small or not large or None in ours or "load" not in small:
         return {}
@@ -1260,11 +1271,7 @@ def store_growth_lines(folder: Path) -> list[str]:
     ran: the yardstick for the questions' growth."""
     import engine_growth  # here: engine_growth itself imports this module
 
-    path = folder / "engine_growth.json"
-    if not path.is_file():
-        return []
-    by_scale = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
-    small, large = by_scale.get("100k"), by_scale.get("1M")
+    small, large = engine_growth_at_target_scales(folder)
     if not small or not large:
         return []
     growth = ", ".join(
