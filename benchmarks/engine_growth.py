@@ -46,6 +46,7 @@ from pathlib import Path
 
 import generate
 import hrkg
+from hrkg.allocator import active_allocator, restart_with_allocator
 from run import HrkgSide, growth_exponent, timed_runs
 from validation import parse_size
 
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "pyoxigraph": version("pyoxigraph"),
+            "malloc": active_allocator().split(" (")[0],
         },
     }
     path = args.results / "engine_growth.json"
@@ -219,4 +221,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     raise SystemExit(main())

@@ -76,6 +76,7 @@ import rdflib
 
 import generate
 import hrkg
+from hrkg.allocator import active_allocator, restart_with_allocator
 from hrkg.content import ContentLayout
 from hrkg.loading import graph_files
 from hrkg.namespaces import expand_curie
@@ -880,6 +881,8 @@ def environment() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "versions": {name: version(name) for name in ("pyoxigraph", "rdflib", "pyshacl")},
+        # Read in this process, whose environment every worker inherits (both sides').
+        "malloc": active_allocator().split(" (")[0],
     }
 
 
@@ -1299,7 +1302,8 @@ def results_markdown(
         "# Scale: hrkg against rdflib",
         "",
         "Written by `benchmarks/run.py` (`make bench`); do not edit by hand. Python "
-        f"{env['python']} on {env['system']} {env['machine']} with {env['cpus']} CPUs; {versions}.",
+        f"{env['python']} on {env['system']} {env['machine']} with {env['cpus']} CPUs; {versions}; "
+        f"malloc: {env.get('malloc', 'system')} (both sides; see `benchmarks/allocator.py`).",
         "",
         "Median seconds, **hrkg · rdflib · speed-up** (rdflib's time ÷ hrkg's). hrkg runs on "
         "its default in-memory store up to 1M and on its persistent store beyond; rdflib is "
@@ -1593,4 +1597,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     sys.exit(main())

@@ -8,6 +8,7 @@ Errors print what is wrong, where, and how to fix it, without a traceback.
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from rich.table import Table as RichTable
 from typer.core import TyperGroup
 
 from hrkg import __version__
+from hrkg.allocator import active_allocator
 from hrkg.errors import HrkgError
 from hrkg.export import EXPORT_FORMATS, EXPORT_ORDERS
 from hrkg.knowledge_graph import KnowledgeGraph, open_knowledge_graph
@@ -99,7 +101,13 @@ class Options:
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"hrkg {__version__}")
+        stdout.print(f"hrkg {__version__}", highlight=False)
+        stdout.print(
+            f"pyoxigraph {package_version('pyoxigraph')}, malloc: {active_allocator()}",
+            markup=False,
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit()
 
 
@@ -737,5 +745,5 @@ def display_iri(iri: str, graph: KnowledgeGraph) -> str:
 
 
 def main() -> None:
-    """Entry point of the ``hrkg`` script."""
+    """The command line, in this process (``hrkg.__main__`` first moves it onto mimalloc)."""
     app()

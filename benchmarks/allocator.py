@@ -1,0 +1,181 @@
+"""What mimalloc buys: hrkg on the C library's malloc and on mimalloc, in turn, at one scale.
+
+The ``hrkg`` command and ``run.py`` restart themselves on mimalloc (``hrkg.allocator``).
+This measures that choice against the C library's own ``malloc``, in the same run. Each
+round starts one fresh process per malloc (which goes first alternates from round to
+round, so that the machine's drift falls on both): it loads the dataset with
+``hrkg.open``, then runs every stored question with ``run.py``'s parameters, one dropped
+warm-up and one kept run each, and reports its peak memory. Each process says which malloc
+it ran on, read from its own memory map; a round where mimalloc was asked for and not
+used stops the run.
+
+::
+
+    python benchmarks/allocator.py [--scale 1M] [--repeat 5]
+
+Results go to ``benchmarks/results/allocator.json`` and a Markdown table to stdout:
+median seconds on each, and the ratio (the C library's time ÷ mimalloc's; above 1,
+mimalloc is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from functools import partial
+from importlib.metadata import version
+from pathlib import Path
+
+import generate
+from hrkg.allocator import (
+    CHOICE_VARIABLE,
+    RESTARTED_VARIABLE,
+    active_allocator,
+    restart_with_allocator,
+)
+from run import HrkgSide, timed_runs
+from validation import parse_size
+
+#: Seconds one question may run: the slowest stored question takes about 2 s at 1M.
+QUERY_TIMEOUT = 120.0
+#: The two sides: the value of HRKG_MALLOC each process starts with (None: unset).
+CHOICES = {"system": "system", "mimalloc": None}
+
+
+def worker(folder: Path) -> dict:
+    """One process's figures: the load, every question, the peak memory, the malloc."""
+    side = HrkgSide(folder, None)
+    started = time.perf_counter()
+    side.load()
+    load = time.perf_counter() - started
+    questions = {}
+    for name, plan in side.plan().items():
+        runs, rows = timed_runs(partial(side.query, plan["text"]), 2, math.inf, QUERY_TIMEOUT)
+        questions[name] = {"seconds": runs[-1], "rows": rows}
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "malloc": active_allocator().split(" (")[0],
+        "load": load,
+        "questions": questions,
+        "peak_mb": peak_kib * 1024 / 1e6,
+    }
+
+
+def run_worker(folder: Path, choice: str | None) -> dict:
+    """A fresh process on ``choice``, started as a user's would be: it restarts itself."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in (CHOICE_VARIABLE, RESTARTED_VARIABLE, "LD_PRELOAD")
+    }
+    if choice is not None:
+        environment[CHOICE_VARIABLE] = choice
+    command = [sys.executable, __file__, "--worker", str(folder)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=3600, env=environment
+    )
+    return json.loads(done.stdout)
+
+
+def measure(folder: Path, repeat: int) -> dict[str, list[dict]]:
+    """``repeat`` rounds, one process per malloc each, the order alternating."""
+    rounds: dict[str, list[dict]] = {name: [] for name in CHOICES}
+    for number in range(repeat):
+        order = list(CHOICES) if number % 2 == 0 else list(reversed(CHOICES))
+        for name in order:
+            figures = run_worker(folder, CHOICES[name])
+            if figures["malloc"] != name:
+                raise SystemExit(
+                    f"asked for {name}, the process ran on {figures['malloc']}: "
+                    "`make allocator` installs mimalloc"
+                )
+            rounds[name].append(figures)
+            print(f"round {number + 1}, {name}: load {figures['load']:.2f} s", flush=True)
+    return rounds
+
+
+def summary(rounds: dict[str, list[dict]]) -> list[dict]:
+    """Per operation: the median on each malloc (seconds; MB for the peak memory) and the
+    ratio system ÷ mimalloc."""
+
+    def row(operation: str, pick) -> dict:
+        medians = {name: statistics.median(pick(r) for r in runs) for name, runs in rounds.items()}
+        return {
+            "operation": operation,
+            **medians,
+            "ratio": medians["system"] / medians["mimalloc"],
+        }
+
+    rows = [row("load", lambda r: r["load"])]
+    for name in rounds["system"][0]["questions"]:
+        rows.append(row(f"question:{name}", lambda r, n=name: r["questions"][n]["seconds"]))
+    peak = row("peak memory (MB)", lambda r: r["peak_mb"])
+    return [*rows, peak]
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| operation | C library's malloc | mimalloc | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for entry in rows:
+        lines.append(
+            f"| {entry['operation']} | {entry['system']:.3g} | "
+            f"{entry['mimalloc']:.3g} | {entry['ratio']:.2f} |"
+        )
+    questions = [e["ratio"] for e in rows if e["operation"].startswith("question:")]
+    geometric = math.exp(statistics.fmean(math.log(r) for r in questions))
+    lines.append(f"\nQuestions' geometric-mean ratio: {geometric:.2f}. Seconds, but MB for the")
+    lines.append("peak memory, where a ratio below 1 means mimalloc holds more.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="1M")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds, each on both (5)")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    generate.add_dataset_options(parser)
+    args = parser.parse_args(argv)
+    if args.worker:
+        restart_with_allocator()  # as the hrkg command does; a no-op on HRKG_MALLOC=system
+        print(json.dumps(worker(args.worker)))
+        return 0
+    folder = args.data_dir / args.scale
+    manifest = generate.ensure_dataset(parse_size(args.scale), args.seed, folder)
+    rounds = measure(folder, args.repeat)
+    for name, runs in rounds.items():
+        rows = {q: {r["questions"][q]["rows"] for r in runs} for q in runs[0]["questions"]}
+        if any(rows[q] != {rounds["system"][0]["questions"][q]["rows"]} for q in rows):
+            raise SystemExit(f"the row counts differ between the mallocs ({name}): {rows}")
+    rows = summary(rounds)
+    print()
+    print(table(rows))
+    args.results.mkdir(parents=True, exist_ok=True)
+    record = {
+        "scale": args.scale,
+        "triples": manifest.triples,
+        "repeat": args.repeat,
+        "summary": rows,
+        "rounds": rounds,
+        "environment": {
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "pyoxigraph": version("pyoxigraph"),
+        },
+    }
+    path = args.results / "allocator.json"
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"results written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""hrkg's processes restart on mimalloc (hrkg.allocator): real processes, real loader.
+
+What each process runs on is read from the process itself (``hrkg --version`` reads its own
+memory map; the server's is read from /proc), not from the environment it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from external_servers import free_port
+from hrkg.allocator import (
+    CHOICE_VARIABLE,
+    RESTARTED_VARIABLE,
+    AllocatorError,
+    chosen_library,
+    preloaded_environment,
+)
+from test_generate import BENCHMARKS, benchmark_module
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MIMALLOC = chosen_library({})
+needs_mimalloc = pytest.mark.skipif(
+    MIMALLOC is None, reason="mimalloc is not on this machine (`make allocator` installs it)"
+)
+#: The two ways a user starts the command line.
+ENTRY_POINTS = {
+    "console script": [str(Path(sys.executable).with_name("hrkg"))],
+    "python -m hrkg": [sys.executable, "-m", "hrkg"],
+}
+
+
+def _environment(**changes: str | None) -> dict[str, str]:
+    """This environment without hrkg's allocator variables, with ``changes`` applied."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in (CHOICE_VARIABLE, RESTARTED_VARIABLE, "LD_PRELOAD")
+    }
+    for name, value in changes.items():
+        if value is not None:
+            environment[name] = value
+    return environment
+
+
+def _run(entry: list[str], *args: str, **changes: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*entry, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=_environment(**changes),
+    )
+
+
+@needs_mimalloc
+@pytest.mark.parametrize("entry", ENTRY_POINTS.values(), ids=ENTRY_POINTS.keys())
+def test_the_command_line_runs_on_mimalloc(entry: list[str]) -> None:
+    completed = _run(entry, "--version")
+    assert completed.returncode == 0, completed.stderr
+    assert "malloc: mimalloc (" in completed.stdout
+    # The restarted process runs the command once: one version banner, no loader warning.
+    assert completed.stdout.count("hrkg ") == 1
+    assert "ld.so" not in completed.stderr
+
+
+@needs_mimalloc
+def test_the_command_answers_the_same_on_mimalloc() -> None:
+    """A whole question through the restarted process: same rows as on the C library's
+    malloc."""
+    entry = ENTRY_POINTS["console script"]
+    args = ("query", "run", "office-holders", "--format", "csv")
+    on_mimalloc = _run(entry, *args)
+    on_system = _run(entry, *args, **{CHOICE_VARIABLE: "system"})
+    assert on_mimalloc.returncode == on_system.returncode == 0, on_mimalloc.stderr
+    assert on_mimalloc.stdout == on_system.stdout
+    assert "Diouncounda Traoré" in on_mimalloc.stdout
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS.values(), ids=ENTRY_POINTS.keys())
+def test_system_keeps_the_c_librarys_malloc(entry: list[str]) -> None:
+    completed = _run(entry, "--version", **{CHOICE_VARIABLE: "system"})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1].endswith("malloc: system")
+
+
+def test_a_missing_library_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "libmissing.so"
+    completed = _run(ENTRY_POINTS["console script"], "stats", **{CHOICE_VARIABLE: str(missing)})
+    assert completed.returncode == 2
+    assert completed.stdout == ""  # nothing was run
+    assert f"{CHOICE_VARIABLE}: no library at {missing}" in completed.stderr
+    assert "hint: set it to the path of libmimalloc.so.2, or to 'system'" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+@needs_mimalloc
+def test_the_server_keeps_its_process_id() -> None:
+    """The restart replaces the program in place: whoever started ``hrkg serve`` still
+    holds its process (to signal, to wait for), and that process runs on mimalloc."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*ENTRY_POINTS["python -m hrkg"], "serve", "--port", str(port)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_environment(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/queries", timeout=2).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "hrkg serve exited"
+            assert time.monotonic() < deadline, "hrkg serve did not answer within 60 s"
+            time.sleep(0.2)
+        maps = Path(f"/proc/{process.pid}/maps").read_text(encoding="utf-8")
+        assert "libmimalloc" in maps
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) is not None
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected_preload"),
+    [
+        ({CHOICE_VARIABLE: "system"}, None),
+        ({CHOICE_VARIABLE: "system", "LD_PRELOAD": "libother.so"}, "libother.so"),
+        ({CHOICE_VARIABLE: sys.executable}, sys.executable),
+        (
+            {CHOICE_VARIABLE: sys.executable, "LD_PRELOAD": "libother.so"},
+            f"{sys.executable} libother.so",
+        ),
+        # Already first or elsewhere in the list: not added twice.
+        (
+            {CHOICE_VARIABLE: sys.executable, "LD_PRELOAD": f"libother.so {sys.executable}"},
+            f"libother.so {sys.executable}",
+        ),
+    ],
+    ids=["system", "system-keeps-others", "path", "path-before-others", "already-there"],
+)
+def test_the_preload_list(environ: dict[str, str], expected_preload: str | None) -> None:
+    """Any existing file can be named (the interpreter stands in for a library here: the
+    list is only built, nothing is loaded)."""
+    environment = preloaded_environment(environ)
+    assert environment.get("LD_PRELOAD") == expected_preload
+    assert {k: v for k, v in environment.items() if k != "LD_PRELOAD"} == {
+        k: v for k, v in environ.items() if k != "LD_PRELOAD"
+    }
+
+
+def test_a_folder_is_not_a_library(tmp_path: Path) -> None:
+    with pytest.raises(AllocatorError, match="no library at"):
+        preloaded_environment({CHOICE_VARIABLE: str(tmp_path)})
+
+
+@needs_mimalloc
+def test_unset_finds_mimalloc_and_puts_it_first() -> None:
+    environment = preloaded_environment({"LD_PRELOAD": "libother.so"})
+    assert environment["LD_PRELOAD"] == f"{MIMALLOC} libother.so"
+
+
+# benchmarks/allocator.py: the A/B measurement behind the choice, run for real on a small
+# generated dataset (one round: one process per malloc).
+
+
+@pytest.fixture(scope="module")
+def allocator_benchmark(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    folder = tmp_path_factory.mktemp("allocator")
+    command = [
+        sys.executable, str(BENCHMARKS / "allocator.py"), "--scale", "2k", "--repeat", "1",
+        "--data-dir", str(folder / "data"), "--results", str(folder),
+    ]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    return json.loads((folder / "allocator.json").read_text(encoding="utf-8")), folder
+
+
+@needs_mimalloc
+def test_each_side_ran_on_its_malloc(allocator_benchmark: tuple[dict, Path]) -> None:
+    record, _ = allocator_benchmark
+    assert {name: [r["malloc"] for r in runs] for name, runs in record["rounds"].items()} == {
+        "system": ["system"],
+        "mimalloc": ["mimalloc"],
+    }
+
+
+@needs_mimalloc
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO_ROOT / "queries").glob("*.rq")))
+def test_every_question_is_timed_on_both_with_the_rows_it_gives(
+    allocator_benchmark: tuple[dict, Path], name: str
+) -> None:
+    record, folder = allocator_benchmark
+    side = benchmark_module("run").HrkgSide(folder / "data" / "2k", None)
+    side.load()
+    rows = side.query(side.plan()[name]["text"])
+    for runs in record["rounds"].values():
+        assert runs[0]["questions"][name]["rows"] == rows
+        assert runs[0]["questions"][name]["seconds"] > 0
+    entry = next(e for e in record["summary"] if e["operation"] == f"question:{name}")
+    assert entry["ratio"] == pytest.approx(entry["system"] / entry["mimalloc"])
