@@ -13,7 +13,7 @@ used stops the run.
 
     python benchmarks/allocator.py [--scale 1M] [--repeat 5]
 
-Results go to ``benchmarks/results/allocator.json`` and a Markdown table to stdout:
+Results go to ``benchmarks/results/allocator-<scale>.json`` and a Markdown table to stdout:
 median seconds on each, and the ratio (the C library's time ÷ mimalloc's; above 1,
 mimalloc is faster).
 """
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             "pyoxigraph": version("pyoxigraph"),
         },
     }
-    path = args.results / "allocator.json"
+    path = args.results / f"allocator-{args.scale}.json"
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"results written to {path}")
     return 0

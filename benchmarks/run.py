@@ -1290,6 +1290,18 @@ def store_growth_lines(folder: Path) -> list[str]:
     ]
 
 
+def mallocs(results: list[dict[str, Any]]) -> str:
+    """Which ``malloc`` each scale ran on (``system`` where a result predates the record):
+    one name if all agree, else each with its scales."""
+    scales: dict[str, list[str]] = {}
+    for result in results:
+        name = result["environment"].get("malloc", "system")
+        scales.setdefault(name, []).append(result["scale"])
+    if len(scales) == 1:
+        return next(iter(scales))
+    return ", ".join(f"{name} ({', '.join(labels)})" for name, labels in scales.items())
+
+
 def results_markdown(
     results: list[dict[str, Any]],
     store_growth: Sequence[str] = (),
@@ -1303,7 +1315,7 @@ def results_markdown(
         "",
         "Written by `benchmarks/run.py` (`make bench`); do not edit by hand. Python "
         f"{env['python']} on {env['system']} {env['machine']} with {env['cpus']} CPUs; {versions}; "
-        f"malloc: {env.get('malloc', 'system')} (both sides; see `benchmarks/allocator.py`).",
+        f"malloc: {mallocs(results)}, for hrkg and rdflib alike (see `benchmarks/allocator.py`).",
         "",
         "Median seconds, **hrkg · rdflib · speed-up** (rdflib's time ÷ hrkg's). hrkg runs on "
         "its default in-memory store up to 1M and on its persistent store beyond; rdflib is "

@@ -185,7 +185,7 @@ def allocator_benchmark(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict,
     ]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    return json.loads((folder / "allocator.json").read_text(encoding="utf-8")), folder
+    return json.loads((folder / "allocator-2k.json").read_text(encoding="utf-8")), folder
 
 
 @needs_mimalloc

@@ -88,3 +88,26 @@ def test_growth_is_judged_on_the_interleaved_figures_where_there_are_some(
         assert text in figure
     for text in not_named:
         assert text not in judged_part
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        ({"10k": "mimalloc", "1M": "mimalloc"}, "mimalloc"),
+        # A result recorded before the malloc was recorded (the 10M run) counts as the C library's.
+        ({"1M": "mimalloc", "10M": None}, "mimalloc (1M), system (10M)"),
+        (
+            {"10k": "system", "100k": "mimalloc", "1M": "system"},
+            "system (10k, 1M), mimalloc (100k)",
+        ),
+    ],
+    ids=["one", "older-result", "mixed"],
+)
+def test_the_results_say_which_malloc_each_scale_ran_on(
+    recorded: dict[str, str | None], expected: str
+) -> None:
+    results = [
+        {"scale": scale, "environment": {} if name is None else {"malloc": name}}
+        for scale, name in recorded.items()
+    ]
+    assert run.mallocs(results) == expected

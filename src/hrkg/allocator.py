@@ -1,13 +1,14 @@
 """hrkg's own processes run on mimalloc, a faster ``malloc``, where the machine has it.
 
 Oxigraph is Rust, and every term, index entry and intermediate row it makes goes through
-the C library's ``malloc``. With glibc's, loading 1M triples and answering the stored
-questions takes 20–35% longer than with mimalloc, for the same peak memory
-(``benchmarks/allocator.py`` measures both in turn). A process chooses its ``malloc``
-only as it starts, through ``LD_PRELOAD``, so the ``hrkg`` command and the benchmark
-scripts start themselves once more with mimalloc preloaded: :func:`restart_with_allocator`
-replaces the running program (``execve``: same process id, same open files and standard
-input, same arguments) before anything is read or loaded.
+the C library's ``malloc``. At 1M triples, with glibc's the stored questions take 1.3–1.4
+times as long as with mimalloc (geometric mean, two runs) and the load 1.1 times, for the
+same peak memory (``benchmarks/allocator.py`` measures both in turn).
+
+A process chooses its ``malloc`` only as it starts, through ``LD_PRELOAD``, so the ``hrkg``
+command and the benchmark scripts start themselves once more with mimalloc preloaded:
+:func:`restart_with_allocator` replaces the running program (``execve``: same process id,
+same open files and standard input, same arguments) before anything is read or loaded.
 
 A Python session that imports hrkg keeps the ``malloc`` it started with: start it with
 ``LD_PRELOAD`` set to the path ``hrkg --version`` prints to get the same speed.
@@ -89,7 +90,7 @@ def restart_with_allocator() -> None:
     run: the running program is replaced. On a bad ``HRKG_MALLOC`` it prints the error
     and exits with status 2, as the command line does for bad input.
     """
-    if os.environ.get(RESTARTED_VARIABLE):
+    if os.environ.get(RESTARTED_VARIABLE) or not sys.executable:
         return
     try:
         environment = preloaded_environment(os.environ)
@@ -101,7 +102,10 @@ def restart_with_allocator() -> None:
     environment[RESTARTED_VARIABLE] = "1"
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, sys.orig_argv, environment)
+    try:
+        os.execve(sys.executable, sys.orig_argv, environment)
+    except OSError:
+        return  # the interpreter cannot be started again here: go on with this malloc
 
 
 def active_allocator() -> str:
