@@ -61,7 +61,7 @@ def worker(folder: Path) -> dict:
         questions[name] = {"seconds": runs[-1], "rows": rows}
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
-        "malloc": active_allocator().split(" (")[0],
+        "malloc": active_allocator()[0],
         "load": load,
         "questions": questions,
         "peak_mb": peak_kib * 1024 / 1e6,

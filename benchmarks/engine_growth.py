@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "pyoxigraph": version("pyoxigraph"),
-            "malloc": active_allocator().split(" (")[0],
+            "malloc": active_allocator()[0],
         },
     }
     path = args.results / "engine_growth.json"

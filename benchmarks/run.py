@@ -882,7 +882,7 @@ def environment() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "versions": {name: version(name) for name in ("pyoxigraph", "rdflib", "pyshacl")},
         # Read in this process, whose environment every worker inherits (both sides').
-        "malloc": active_allocator().split(" (")[0],
+        "malloc": active_allocator()[0],
     }
 
 

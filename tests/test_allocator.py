@@ -74,6 +74,15 @@ def test_the_command_line_runs_on_mimalloc(entry: list[str]) -> None:
 
 
 @needs_mimalloc
+def test_a_library_named_by_path_is_preloaded() -> None:
+    completed = _run(ENTRY_POINTS["console script"], "--version", **{CHOICE_VARIABLE: MIMALLOC})
+    assert completed.returncode == 0, completed.stderr
+    name, _, path = completed.stdout.splitlines()[-1].partition("malloc: ")[2].partition(" (")
+    assert name == "mimalloc"
+    assert Path(path.rstrip(")")).resolve() == Path(MIMALLOC).resolve()
+
+
+@needs_mimalloc
 def test_the_command_answers_the_same_on_mimalloc() -> None:
     """A whole question through the restarted process: same rows as on the C library's
     malloc."""

@@ -13,14 +13,16 @@ same open files and standard input, same arguments) before anything is read or l
 A Python session that imports hrkg keeps the ``malloc`` it started with: start it with
 ``LD_PRELOAD`` set to the path ``hrkg --version`` prints to get the same speed.
 
-``HRKG_MALLOC`` chooses: unset, mimalloc if one of :data:`SEARCHED` exists (Linux only);
-``system``, never preload; or the path of a ``malloc`` library to preload.
+``HRKG_MALLOC`` chooses, on Linux (elsewhere nothing is preloaded): unset, mimalloc if one
+of :data:`SEARCHED` exists; ``system``, never preload; or the path of a ``malloc`` library
+to preload.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +42,10 @@ SEARCHED = (
     "/usr/local/lib/libmimalloc.so.2",
 )
 
+#: A malloc library's file name (libmimalloc.so.2.0, libjemalloc.so.2, libtcmalloc.so.4);
+#: the C library's own lives in libc and never matches.
+_PRELOADED_MALLOC = re.compile(r"lib(\w*malloc)\b")
+
 
 class AllocatorError(HrkgError):
     """``HRKG_MALLOC`` names a library that is not there."""
@@ -48,8 +54,8 @@ class AllocatorError(HrkgError):
 def chosen_library(environ: Mapping[str, str]) -> str | None:
     """The ``malloc`` library to preload, or None for the C library's own."""
     choice = environ.get(CHOICE_VARIABLE, "").strip()
-    if choice == "system":
-        return None
+    if choice == "system" or not sys.platform.startswith("linux"):
+        return None  # LD_PRELOAD is the Linux loader's
     if choice:
         if not Path(choice).is_file():
             raise AllocatorError(
@@ -59,8 +65,6 @@ def chosen_library(environ: Mapping[str, str]) -> str | None:
                 "for the C library's malloc",
             )
         return choice
-    if not sys.platform.startswith("linux"):
-        return None
     for pattern in SEARCHED:
         found = sorted(glob.glob(pattern))
         if found:
@@ -104,12 +108,13 @@ def restart_with_allocator() -> None:
     sys.stderr.flush()
     try:
         os.execve(sys.executable, sys.orig_argv, environment)
-    except OSError:
+    except (OSError, ValueError):
         return  # the interpreter cannot be started again here: go on with this malloc
 
 
-def active_allocator() -> str:
-    """``mimalloc (PATH)`` when mimalloc is mapped into this process, else ``system``.
+def active_allocator() -> tuple[str, str | None]:
+    """The ``malloc`` this process runs on: a preloaded one's name and path (``mimalloc``,
+    ``jemalloc``, …), or ``("system", None)`` for the C library's own.
 
     Read from the process's own memory map, so it tells what the loader did, not what was
     asked (a library that failed to preload is only warned about by the loader).
@@ -117,9 +122,13 @@ def active_allocator() -> str:
     try:
         maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return "system"
+        return "system", None
     for line in maps.splitlines():
-        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
-        if "mimalloc" in Path(path).name:
-            return f"mimalloc ({path.strip()})"
-    return "system"
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6:
+            continue
+        path = fields[5].strip()
+        found = _PRELOADED_MALLOC.match(Path(path).name)
+        if found:
+            return found.group(1), path
+    return "system", None

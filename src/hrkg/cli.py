@@ -102,8 +102,10 @@ class Options:
 def _version(value: bool) -> None:
     if value:
         stdout.print(f"hrkg {__version__}", highlight=False)
+        name, path = active_allocator()
         stdout.print(
-            f"pyoxigraph {package_version('pyoxigraph')}, malloc: {active_allocator()}",
+            f"pyoxigraph {package_version('pyoxigraph')}, malloc: {name}"
+            + (f" ({path})" if path else ""),
             markup=False,
             soft_wrap=True,
             highlight=False,
