@@ -131,7 +131,7 @@ def table(rows: list[dict]) -> str:
             f"{entry['mimalloc']:.3g} | {entry['ratio']:.2f} |"
         )
     questions = [e["ratio"] for e in rows if e["operation"].startswith("question:")]
-    geometric = math.exp(statistics.fmean(math.log(r) for r in questions))
+    geometric = statistics.geometric_mean(questions)
     lines.append(f"\nQuestions' geometric-mean ratio: {geometric:.2f}. Seconds, but MB for the")
     lines.append("peak memory, where a ratio below 1 means mimalloc holds more.")
     return "\n".join(lines)
