@@ -33,8 +33,9 @@ from hrkg.errors import HrkgError
 CHOICE_VARIABLE = "HRKG_MALLOC"
 #: Set in the restarted process, so that it never restarts again.
 RESTARTED_VARIABLE = "HRKG_MALLOC_RESTARTED"
-#: Where Linux distributions put mimalloc 2 (Debian and Ubuntu's libmimalloc2.0 under a
-#: multiarch folder, Fedora's under lib64, a source build under /usr/local).
+#: Where mimalloc 2 is found on Linux: Debian's and Ubuntu's libmimalloc2.0 under a
+#: multiarch folder, other distributions' under lib64 or lib, a source build under
+#: /usr/local.
 SEARCHED = (
     "/usr/lib/*-linux-gnu/libmimalloc.so.2",
     "/usr/lib64/libmimalloc.so.2",
