@@ -36,9 +36,9 @@ from pathlib import Path
 import generate
 from hrkg.allocator import (
     CHOICE_VARIABLE,
-    RESTARTED_VARIABLE,
     active_allocator,
     restart_with_allocator,
+    undecided_environment,
 )
 from run import HrkgSide, timed_runs
 from validation import parse_size
@@ -70,11 +70,7 @@ def worker(folder: Path) -> dict:
 
 def run_worker(folder: Path, choice: str | None) -> dict:
     """A fresh process on ``choice``, started as a user's would be: it restarts itself."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in (CHOICE_VARIABLE, RESTARTED_VARIABLE, "LD_PRELOAD")
-    }
+    environment = undecided_environment(os.environ)
     if choice is not None:
         environment[CHOICE_VARIABLE] = choice
     command = [sys.executable, __file__, "--worker", str(folder)]

@@ -19,10 +19,10 @@ import pytest
 from external_servers import free_port
 from hrkg.allocator import (
     CHOICE_VARIABLE,
-    RESTARTED_VARIABLE,
     AllocatorError,
     chosen_library,
     preloaded_environment,
+    undecided_environment,
 )
 from test_generate import BENCHMARKS, benchmark_module
 
@@ -40,11 +40,7 @@ ENTRY_POINTS = {
 
 def _environment(**changes: str | None) -> dict[str, str]:
     """This environment without hrkg's allocator variables, with ``changes`` applied."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in (CHOICE_VARIABLE, RESTARTED_VARIABLE, "LD_PRELOAD")
-    }
+    environment = undecided_environment(os.environ)
     for name, value in changes.items():
         if value is not None:
             environment[name] = value

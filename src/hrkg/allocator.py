@@ -87,6 +87,13 @@ def preloaded_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return environment
 
 
+def undecided_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``environ`` without hrkg's choice, its restart mark or ``LD_PRELOAD``: a
+    process started with it chooses its ``malloc`` afresh, as a user's first one does."""
+    dropped = (CHOICE_VARIABLE, RESTARTED_VARIABLE, "LD_PRELOAD")
+    return {name: value for name, value in environ.items() if name not in dropped}
+
+
 def restart_with_allocator() -> None:
     """Start this program again with the chosen ``malloc`` preloaded; return if there is
     nothing to do (no library, already preloaded, or already restarted once).
