@@ -25,6 +25,7 @@ from pathlib import Path
 
 import generate
 import hrkg
+from hrkg.allocator import restart_with_allocator
 from run import environment
 from validation import parse_size
 
@@ -122,4 +123,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     raise SystemExit(main())

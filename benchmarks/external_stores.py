@@ -40,6 +40,7 @@ from pathlib import Path
 import generate
 import hrkg
 import hrkg.push
+from hrkg.allocator import restart_with_allocator
 from run import HrkgSide, environment, timed_runs
 from validation import parse_size
 
@@ -180,4 +181,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     raise SystemExit(main())

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import httpx
 
+from hrkg.allocator import active_allocator
 from hrkg.server.config import ServerConfig
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     with tempfile.TemporaryFile() as log:
         process = start_server(port, log)
+        server_malloc = active_allocator(process.pid)[0]  # the command restarts on its own
         try:
             outcomes, seconds = asyncio.run(
                 load(
@@ -280,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": str(os.cpu_count()),
             "hrkg": version("hrkg"),
             "httpx": version("httpx"),
+            "server_malloc": server_malloc,
         },
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)

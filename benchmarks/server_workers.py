@@ -28,6 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import generate
+from hrkg.allocator import active_allocator, restart_with_allocator
 from hrkg.server import ServerConfig
 from hrkg.server.state import ServerState
 from run import HrkgSide, timed_runs
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         "environment": {
             "python": platform.python_version(),
             "pyoxigraph": version("pyoxigraph"),
+            # Read in this process, whose environment the query workers inherit.
+            "malloc": active_allocator()[0],
         },
     }
     args.results.mkdir(parents=True, exist_ok=True)
@@ -118,4 +121,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     raise SystemExit(main())

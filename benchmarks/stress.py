@@ -62,6 +62,7 @@ import httpx
 from rdflib.namespace import RDFS
 
 import load
+from hrkg.allocator import active_allocator
 from hrkg.server.config import ServerConfig
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -597,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     with tempfile.TemporaryFile() as log:
         process = start_server(port, args.timeout, log)
+        server_malloc = active_allocator(process.pid)[0]  # the command restarts on its own
         sampler = MemorySampler(process.pid)
         sampler.start()
         try:
@@ -687,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
             "hrkg": version("hrkg"),
             "uvicorn": version("uvicorn"),
             "pyoxigraph": version("pyoxigraph"),
+            "server_malloc": server_malloc,
         },
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ from rdflib.namespace import XSD
 
 import generate
 import hrkg
+from hrkg.allocator import active_allocator, restart_with_allocator
 from hrkg.knowledge_graph import KnowledgeGraph
 from hrkg.shapes import load_reference_graph
 from hrkg.validation.graph_access import to_rdflib
@@ -297,6 +298,7 @@ def write_results(path: Path, results: list[ScaleResult], args: argparse.Namespa
         "python": platform.python_version(),
         "machine": platform.machine(),
         "system": platform.system(),
+        "malloc": active_allocator()[0],
         "versions": {name: version(name) for name in ("pyshacl", "rdflib", "pyoxigraph")},
         "seed": args.seed,
         "repeat": args.repeat,
@@ -362,4 +364,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     sys.exit(main())

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import generate
+from hrkg.allocator import restart_with_allocator
 from hrkg.catalog import Page
 from hrkg.server import ServerConfig
 from hrkg.server.state import ServerState
@@ -133,4 +134,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    restart_with_allocator()  # as the hrkg command does: the figures are its processes'
     raise SystemExit(main())

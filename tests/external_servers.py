@@ -16,6 +16,7 @@ Digest authentication; a new database's ``dba`` password is ``dba``).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import string
@@ -29,6 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hrkg.allocator import undecided_environment
 from hrkg.remote_store import Endpoint
 
 VIRTUOSO_TEMPLATE = Path(__file__).parent / "servers" / "virtuoso.ini.template"
@@ -151,7 +153,14 @@ def running(
     log_path = folder / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # A server runs on its own malloc, as its package ships it, even when a
+            # benchmark that starts it runs on the one hrkg preloads.
+            env=undecided_environment(os.environ),
         )
     try:
         deadline = time.monotonic() + START_SECONDS

@@ -16,10 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from external_servers import free_port
+from external_servers import free_port, running
 from hrkg.allocator import (
     CHOICE_VARIABLE,
     AllocatorError,
+    active_allocator,
     chosen_library,
     preloaded_environment,
     undecided_environment,
@@ -131,8 +132,9 @@ def test_the_server_keeps_its_process_id() -> None:
             assert process.poll() is None, "hrkg serve exited"
             assert time.monotonic() < deadline, "hrkg serve did not answer within 60 s"
             time.sleep(0.2)
-        maps = Path(f"/proc/{process.pid}/maps").read_text(encoding="utf-8")
-        assert "libmimalloc" in maps
+        name, path = active_allocator(process.pid)
+        assert name == "mimalloc"
+        assert Path(path).resolve() == Path(MIMALLOC).resolve()
     finally:
         process.terminate()
         assert process.wait(timeout=30) is not None
@@ -175,6 +177,65 @@ def test_a_folder_is_not_a_library(tmp_path: Path) -> None:
 def test_unset_finds_mimalloc_and_puts_it_first() -> None:
     environment = preloaded_environment({"LD_PRELOAD": "libother.so"})
     assert environment["LD_PRELOAD"] == f"{MIMALLOC} libother.so"
+
+
+def test_a_process_that_is_gone_counts_as_system() -> None:
+    process = subprocess.Popen(["true"])
+    process.wait(timeout=30)
+    assert active_allocator(process.pid) == ("system", None)
+
+
+@needs_mimalloc
+def test_external_servers_run_on_their_own_malloc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A benchmark restarted on mimalloc starts the Oxigraph server and Virtuoso through
+    ``external_servers.running``: they must not inherit hrkg's preload, or their timings
+    would not be those of the servers as shipped."""
+    monkeypatch.setenv("LD_PRELOAD", MIMALLOC)
+    monkeypatch.setenv("HRKG_MALLOC_RESTARTED", "1")
+    inheriting = subprocess.Popen(["sleep", "30"])
+    try:
+        with running("sleep", ["sleep", "30"], tmp_path, lambda: True) as server:
+            assert active_allocator(inheriting.pid)[0] == "mimalloc"  # the loader is real
+            assert active_allocator(server.pid) == ("system", None)
+    finally:
+        inheriting.kill()
+        inheriting.wait(timeout=30)
+
+
+#: The benchmark scripts whose figures are hrkg's own processes (in the script or in the
+#: workers it starts): each chooses its malloc first, as the hrkg command does. load.py and
+#: stress.py only send requests; the `hrkg serve` they start restarts by itself.
+RESTARTING_SCRIPTS = [
+    "answer_cache", "engine_growth", "export_memory", "export_processes", "external_stores",
+    "run", "server_workers", "validation", "warming",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("script", RESTARTING_SCRIPTS)
+def test_benchmark_scripts_choose_their_malloc_first(script: str, tmp_path: Path) -> None:
+    """A missing library stops the script before it reads an option or writes a file."""
+    missing = tmp_path / "libmissing.so"
+    finished = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{script}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_environment(**{CHOICE_VARIABLE: str(missing)}),
+        check=False,
+    )
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert finished.stdout == ""  # not even the help
+    assert f"{CHOICE_VARIABLE}: no library at {missing}" in finished.stderr
+
+
+def test_every_benchmark_script_is_classified() -> None:
+    """A new script that measures hrkg in its own process joins the list above."""
+    scripts = {p.stem for p in BENCHMARKS.glob("*.py")}
+    helpers = {"generate", "process_memory", "allocator"}  # no figures, or its own A/B
+    clients = {"load", "stress"}
+    assert scripts - helpers - clients == set(RESTARTING_SCRIPTS)
 
 
 # benchmarks/allocator.py: the A/B measurement behind the choice, run for real on a small

@@ -120,15 +120,18 @@ def restart_with_allocator() -> None:
         return  # the interpreter cannot be started again here: go on with this malloc
 
 
-def active_allocator() -> tuple[str, str | None]:
-    """The ``malloc`` this process runs on: a preloaded one's name and path (``mimalloc``,
-    ``jemalloc``, …), or ``("system", None)`` for the C library's own.
+def active_allocator(process_id: int | None = None) -> tuple[str, str | None]:
+    """The ``malloc`` a process runs on (this one, or the one with ``process_id``): a
+    preloaded one's name and path (``mimalloc``, ``jemalloc``, …), or ``("system", None)``
+    for the C library's own.
 
     Read from the process's own memory map, so it tells what the loader did, not what was
-    asked (a library that failed to preload is only warned about by the loader).
+    asked (a library that failed to preload is only warned about by the loader). A process
+    whose map cannot be read (gone, another user's, not Linux) counts as ``system``.
     """
+    process = "self" if process_id is None else str(process_id)
     try:
-        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+        maps = Path(f"/proc/{process}/maps").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return "system", None
     for line in maps.splitlines():
