@@ -20,8 +20,8 @@ subjects cut in two it finished 0.1–0.7 s after this process at 1M triples. In
 What it costs is memory. Reading Oxigraph's in-memory store writes to it (reference
 counts), so the child's copy-on-write pages come to about half the store. At 1M triples
 (``benchmarks/export_processes.py``, which samples the memory of both every 50 ms) a
-Turtle export took 2.58 s rather than 3.31 s in one process, and the two processes
-together peaked at 760 MB rather than 460 MB.
+Turtle export took 2.47 s rather than 3.53 s in one process, and the two processes
+together peaked at 742 MB rather than 499 MB.
 
 So it is done only where it is safe and pays (:func:`two_processes_allowed`): on Linux,
 in a process with a single thread (a thread that holds a lock at the moment of the fork

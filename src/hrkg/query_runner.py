@@ -9,7 +9,7 @@ also be given a memory ceiling (``RLIMIT_AS``), so one hostile query cannot exha
 machine. Answers travel back as pickled tables of RDF terms, capped at a row limit.
 
 With ``in_memory`` each worker first reads that copy into an in-memory store, which
-answers most questions two to four times as fast (``benchmarks/server_workers.py``), at
+answers most questions two to three times as fast (``benchmarks/server_workers.py``), at
 the cost of a copy of the data in every worker and a reload each time a worker is
 replaced. A worker says when it is ready; a query waits for that before its own deadline
 starts, so a slow load is never reported as a slow query.
