@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 
 import pyoxigraph
@@ -311,3 +312,44 @@ def test_export_is_identical_across_processes(
 ) -> None:
     """Python salts string hashes per process (rdflib's JSON-LD node order once followed it)."""
     assert hashlib.sha256(kg.export(fmt)).hexdigest() == digests_from_another_process[fmt]
+
+
+# An export made whole (the bytes, or one sent to a pipe) goes to a temporary file past
+# SPOOL_BYTES, so that a buffer growing by copies never holds it twice.
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
+def test_an_export_past_the_spool_size_is_the_same_bytes(
+    kg: hrkg.KnowledgeGraph, monkeypatch: pytest.MonkeyPatch, tmp_path, fmt: str
+) -> None:
+    expected = kg.export(fmt)
+    monkeypatch.setattr("hrkg.export.SPOOL_BYTES", 1024)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert len(expected) > 1024
+    assert kg.export(fmt) == expected
+    assert _into_pipe(lambda stream: kg.export_to(stream, fmt)) == expected
+    assert list(tmp_path.iterdir()) == [], "the temporary file is gone"
+
+
+@pytest.mark.parametrize("missing_or_full", ["missing folder", "full disk"])
+def test_a_temporary_folder_that_cannot_hold_the_export_is_a_clear_error(
+    kg: hrkg.KnowledgeGraph, monkeypatch: pytest.MonkeyPatch, tmp_path, missing_or_full: str
+) -> None:
+    before = kg.export("nquads")
+    monkeypatch.setattr("hrkg.export.SPOOL_BYTES", 1024)
+    if missing_or_full == "missing folder":
+        folder = tmp_path / "missing"
+    else:
+        folder = tmp_path
+        # Every write to /dev/full fails as a full disk does (ENOSPC); the spool closes it.
+        full_disk = lambda *args, **kwargs: open("/dev/full", "w+b")  # noqa: E731, SIM115
+        monkeypatch.setattr(tempfile, "TemporaryFile", full_disk)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    with pytest.raises(ExportError) as raised:
+        kg.export("nquads")
+    message = raised.value.message
+    assert message.startswith(f"{folder}: cannot hold the export in a temporary file: ")
+    assert ("No such file or directory" if folder != tmp_path else "No space left") in message
+    assert "hint: set TMPDIR to a folder with room" in message
+    monkeypatch.undo()
+    assert kg.export("nquads") == before, "the store is as it was"

@@ -80,4 +80,5 @@ class QueryBusy(QueryError):
 
 
 class ExportError(HrkgError):
-    """An export was asked in a way that cannot be honoured (unknown format or graph)."""
+    """An export was asked in a way that cannot be honoured (unknown format or graph), or
+    its temporary file could not be written."""

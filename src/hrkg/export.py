@@ -44,7 +44,10 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
@@ -160,6 +163,11 @@ def canonical_triples(quads: Iterable[Quad]) -> list[Triple]:
 #: The orders an export can be written in: ``canonical`` (sorted, merged, deterministic; the
 #: default) and ``store`` (as the store holds the quads; fast, see the module's notes).
 EXPORT_ORDERS = ("canonical", "store")
+#: An export made whole (the bytes of :func:`export_dataset`, or one sent to a pipe) is
+#: held in memory up to this size, then in a temporary file: a buffer that grows is copied
+#: each time it does (by mimalloc, and by most ``malloc`` s), so at 1M triples the N-Quads
+#: bytes held twice their 214 MB that way; read back from a file they are made once.
+SPOOL_BYTES = 32 * 1024 * 1024
 
 
 def export_format(fmt: str) -> ExportFormat:
@@ -181,9 +189,8 @@ def export_dataset(
 ) -> bytes:
     """The store's dataset (or the chosen graphs) in ``fmt``: deterministic bytes in the
     export order, or the store's order (``order="store"``, fast, not deterministic)."""
-    output = io.BytesIO()  # written into as it grows: the bytes are never copied whole
-    write_dataset(store, fmt, prefixes, output, graphs, order)
-    return output.getvalue()
+    with _made_whole(store, fmt, prefixes, graphs, order) as whole:
+        return whole.read()
 
 
 def write_dataset(
@@ -201,8 +208,9 @@ def write_dataset(
     An Oxigraph store is streamed in export order, each piece written as it is made, so
     that the export holds little besides the store. Any other store (a remote endpoint)
     hands over its quads, which are sorted in memory to the same order and bytes. A
-    stream that cannot seek (a pipe) gets the export made whole first: the rare export
-    that must start again (see :func:`_stream_triples`) could not take back what it wrote.
+    stream that cannot seek (a pipe) gets the export made whole first (see
+    :func:`_made_whole`): the rare export that must start again (see
+    :func:`_stream_triples`) could not take back what it wrote.
     """
     quads = select_quads(store, graphs)  # checks the graph names, whichever path follows
     chosen = export_format(fmt)
@@ -214,7 +222,8 @@ def write_dataset(
         _write_canonical(quads, chosen, prefixes, output)
         return
     if not output.seekable():
-        output.write(export_dataset(store, fmt, prefixes, graphs))
+        with _made_whole(store, fmt, prefixes, graphs, order) as whole:
+            shutil.copyfileobj(whole, output)
         return
     source = _Source.of(oxigraph, graphs)
     if fmt == "jsonld":
@@ -226,6 +235,39 @@ def write_dataset(
         in_memory = isinstance(store, OxigraphStore) and store.path is None
         writer = _TripleWriter(chosen, prefixes, may_fork=in_memory)
         _stream_triples(source, writer, output)
+
+
+class _Spool(tempfile.SpooledTemporaryFile):
+    """Bytes in memory up to :data:`SPOOL_BYTES`, then in a temporary file (``TMPDIR``)."""
+
+    def seekable(self) -> bool:
+        return True  # both of its homes are; Python 3.10's class lacks the method
+
+    def write(self, data: bytes) -> int:
+        try:
+            return super().write(data)
+        except OSError as error:  # the folder is missing, full, or not writable
+            raise ExportError(
+                f"cannot hold the export in a temporary file: {error.strerror}",
+                where=tempfile.gettempdir(),
+                hint="set TMPDIR to a folder with room for the export, or write it to a "
+                "file (hrkg export -o FILE, KnowledgeGraph.export_to)",
+            ) from None
+
+
+@contextmanager
+def _made_whole(
+    store: Store,
+    fmt: str,
+    prefixes: Mapping[str, str],
+    graphs: Sequence[NamedNode] | None,
+    order: str,
+) -> Iterator[BinaryIO]:
+    """The export written whole, rewound for reading, and deleted when the block ends."""
+    with _Spool(max_size=SPOOL_BYTES) as spool:
+        write_dataset(store, fmt, prefixes, spool, graphs, order)
+        spool.seek(0)
+        yield spool
 
 
 def _export_order(order: str) -> str:
