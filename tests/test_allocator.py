@@ -185,6 +185,16 @@ def test_a_process_that_is_gone_counts_as_system() -> None:
     assert active_allocator(process.pid) == ("system", None)
 
 
+def _once_linked(process_id: int) -> int:
+    """Wait until the dynamic loader has mapped the C library into the process (it maps
+    preloaded libraries before it), so that its memory map tells its ``malloc``."""
+    deadline = time.monotonic() + 30
+    while "libc.so" not in Path(f"/proc/{process_id}/maps").read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, "the process never mapped the C library"
+        time.sleep(0.01)
+    return process_id
+
+
 @needs_mimalloc
 def test_external_servers_run_on_their_own_malloc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -197,8 +207,8 @@ def test_external_servers_run_on_their_own_malloc(
     inheriting = subprocess.Popen(["sleep", "30"])
     try:
         with running("sleep", ["sleep", "30"], tmp_path, lambda: True) as server:
-            assert active_allocator(inheriting.pid)[0] == "mimalloc"  # the loader is real
-            assert active_allocator(server.pid) == ("system", None)
+            assert active_allocator(_once_linked(inheriting.pid))[0] == "mimalloc"
+            assert active_allocator(_once_linked(server.pid)) == ("system", None)
     finally:
         inheriting.kill()
         inheriting.wait(timeout=30)
