@@ -1,21 +1,23 @@
-"""What mimalloc buys: hrkg on the C library's malloc and on mimalloc, in turn, at one scale.
+"""What mimalloc buys: hrkg on the C library's malloc, on mimalloc as it comes and on
+mimalloc with hrkg's options, in turn, at one scale.
 
-The ``hrkg`` command and ``run.py`` restart themselves on mimalloc (``hrkg.allocator``).
-This measures that choice against the C library's own ``malloc``, in the same run. Each
-round starts one fresh process per malloc (which goes first alternates from round to
-round, so that the machine's drift falls on both): it loads the dataset with
-``hrkg.open``, then runs every stored question with ``run.py``'s parameters, one dropped
-warm-up and one kept run each, and reports its peak memory. Each process says which malloc
-it ran on, read from its own memory map; a round where mimalloc was asked for and not
-used stops the run.
+The ``hrkg`` command and ``run.py`` restart themselves on mimalloc and give it options
+(``hrkg.allocator.MIMALLOC_OPTIONS``: huge pages, address space reserved at the start).
+This measures both choices against the C library's own ``malloc`` and against mimalloc
+with its own defaults, in the same run. Each round starts one fresh process per side (the
+order turns from round to round, so that the machine's drift falls on all): it loads the
+dataset with ``hrkg.open``, then runs every stored question with ``run.py``'s parameters,
+one dropped warm-up and one kept run each, and reports its peak memory and how much of it
+sat on huge pages. Each process says which malloc it ran on, read from its own memory map; a
+round where mimalloc was asked for and not used stops the run.
 
 ::
 
     python benchmarks/allocator.py [--scale 1M] [--repeat 5]
 
 Results go to ``benchmarks/results/allocator-<scale>.json`` and a Markdown table to stdout:
-median seconds on each, and the ratio (the C library's time ÷ mimalloc's; above 1,
-mimalloc is faster).
+median seconds on each, and two ratios: the C library's time ÷ hrkg's default's, and
+mimalloc's own defaults' ÷ hrkg's default's (above 1, hrkg's default is faster).
 """
 
 from __future__ import annotations
@@ -36,21 +38,34 @@ from pathlib import Path
 import generate
 from hrkg.allocator import (
     CHOICE_VARIABLE,
+    MIMALLOC_OPTIONS,
     active_allocator,
     restart_with_allocator,
     undecided_environment,
 )
+from process_memory import huge_pages_kb
 from run import HrkgSide, timed_runs
 from validation import parse_size
 
 #: Seconds one question may run: the slowest stored question takes about 2 s at 1M.
 QUERY_TIMEOUT = 120.0
-#: The two sides: the value of HRKG_MALLOC each process starts with (None: unset).
-CHOICES = {"system": "system", "mimalloc": None}
+#: hrkg's default, which the other sides are compared with.
+DEFAULT = "mimalloc"
+#: The sides: the variables each process starts with (None: unset, as a user's are), and
+#: the malloc it must then run on.
+SIDES: dict[str, tuple[dict[str, str | None], str]] = {
+    "system": ({CHOICE_VARIABLE: "system", **dict.fromkeys(MIMALLOC_OPTIONS)}, "system"),
+    "mimalloc, own defaults": (
+        {CHOICE_VARIABLE: None, **dict.fromkeys(MIMALLOC_OPTIONS, "0")},
+        "mimalloc",
+    ),
+    DEFAULT: ({CHOICE_VARIABLE: None, **dict.fromkeys(MIMALLOC_OPTIONS)}, "mimalloc"),
+}
 
 
 def worker(folder: Path) -> dict:
-    """One process's figures: the load, every question, the peak memory, the malloc."""
+    """One process's figures: the load, every question, the peak memory, the malloc and
+    the memory on huge pages at the end."""
     side = HrkgSide(folder, None)
     started = time.perf_counter()
     side.load()
@@ -62,17 +77,23 @@ def worker(folder: Path) -> dict:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "malloc": active_allocator()[0],
+        "options": {name: os.environ.get(name) for name in MIMALLOC_OPTIONS},
         "load": load,
         "questions": questions,
         "peak_mb": peak_kib * 1024 / 1e6,
+        "huge_pages_mb": huge_pages_kb() * 1024 / 1e6,
     }
 
 
-def run_worker(folder: Path, choice: str | None) -> dict:
-    """A fresh process on ``choice``, started as a user's would be: it restarts itself."""
+def run_worker(folder: Path, variables: dict[str, str | None]) -> dict:
+    """A fresh process with ``variables`` set or unset, started as a user's would be: it
+    restarts itself."""
     environment = undecided_environment(os.environ)
-    if choice is not None:
-        environment[CHOICE_VARIABLE] = choice
+    for name, value in variables.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     command = [sys.executable, __file__, "--worker", str(folder)]
     done = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=3600, env=environment
@@ -81,15 +102,17 @@ def run_worker(folder: Path, choice: str | None) -> dict:
 
 
 def measure(folder: Path, repeat: int) -> dict[str, list[dict]]:
-    """``repeat`` rounds, one process per malloc each, the order alternating."""
-    rounds: dict[str, list[dict]] = {name: [] for name in CHOICES}
+    """``repeat`` rounds, one process per side each, the order turning."""
+    rounds: dict[str, list[dict]] = {name: [] for name in SIDES}
+    names = list(SIDES)
     for number in range(repeat):
-        order = list(CHOICES) if number % 2 == 0 else list(reversed(CHOICES))
-        for name in order:
-            figures = run_worker(folder, CHOICES[name])
-            if figures["malloc"] != name:
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            variables, expected = SIDES[name]
+            figures = run_worker(folder, variables)
+            if figures["malloc"] != expected:
                 raise SystemExit(
-                    f"asked for {name}, the process ran on {figures['malloc']}: "
+                    f"asked for {expected}, the process ran on {figures['malloc']}: "
                     "`make allocator` installs mimalloc"
                 )
             rounds[name].append(figures)
@@ -98,38 +121,50 @@ def measure(folder: Path, repeat: int) -> dict[str, list[dict]]:
 
 
 def summary(rounds: dict[str, list[dict]]) -> list[dict]:
-    """Per operation: the median on each malloc (seconds; MB for the peak memory) and the
-    ratio system ÷ mimalloc."""
+    """Per operation: the median on each side (seconds; MB for the memory) and the ratios
+    of the other sides to hrkg's default (``ratio``: the C library's; ``ratio_own``:
+    mimalloc's own defaults')."""
 
     def row(operation: str, pick) -> dict:
         medians = {name: statistics.median(pick(r) for r in runs) for name, runs in rounds.items()}
         return {
             "operation": operation,
             **medians,
-            "ratio": medians["system"] / medians["mimalloc"],
+            "ratio": medians["system"] / medians[DEFAULT],
+            "ratio_own": medians["mimalloc, own defaults"] / medians[DEFAULT],
         }
 
     rows = [row("load", lambda r: r["load"])]
     for name in rounds["system"][0]["questions"]:
         rows.append(row(f"question:{name}", lambda r, n=name: r["questions"][n]["seconds"]))
     peak = row("peak memory (MB)", lambda r: r["peak_mb"])
-    return [*rows, peak]
+    huge = {
+        name: statistics.median(r["huge_pages_mb"] for r in runs) for name, runs in rounds.items()
+    }
+    return [*rows, peak, {"operation": "on huge pages at the end (MB)", **huge}]
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| operation | C library's malloc | mimalloc | ratio |",
-        "|---|---:|---:|---:|",
+        "| operation | C library's malloc | mimalloc, its own defaults | mimalloc, hrkg's "
+        "options | ratio: C library's | ratio: mimalloc's defaults |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for entry in rows:
+        ratios = [f"{entry[key]:.2f}" if key in entry else "" for key in ("ratio", "ratio_own")]
         lines.append(
             f"| {entry['operation']} | {entry['system']:.3g} | "
-            f"{entry['mimalloc']:.3g} | {entry['ratio']:.2f} |"
+            f"{entry['mimalloc, own defaults']:.3g} | {entry[DEFAULT]:.3g} | "
+            f"{ratios[0]} | {ratios[1]} |"
         )
-    questions = [e["ratio"] for e in rows if e["operation"].startswith("question:")]
-    geometric = statistics.geometric_mean(questions)
-    lines.append(f"\nQuestions' geometric-mean ratio: {geometric:.2f}. Seconds, but MB for the")
-    lines.append("peak memory, where a ratio below 1 means mimalloc holds more.")
+    questions = [e for e in rows if e["operation"].startswith("question:")]
+    against_system = statistics.geometric_mean(e["ratio"] for e in questions)
+    against_own = statistics.geometric_mean(e["ratio_own"] for e in questions)
+    lines.append(
+        f"\nQuestions' geometric-mean ratio: C library's {against_system:.2f}, "
+        f"mimalloc's defaults {against_own:.2f}. Seconds,"
+    )
+    lines.append("but MB for the memory, where a ratio below 1 means hrkg's options hold more.")
     return "\n".join(lines)
 
 

@@ -18,6 +18,17 @@ def pss_kb(pid: int) -> int:
         return 0
 
 
+def huge_pages_kb(pid: int | str = "self") -> int:
+    """The process's memory on transparent huge pages (AnonHugePages), in KiB (0 once it
+    is gone, or where the kernel gives none)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            lines = [line for line in rollup if line.startswith("AnonHugePages:")]
+        return int(lines[0].split()[1]) if lines else 0
+    except (OSError, ValueError):
+        return 0
+
+
 def children(pid: int) -> list[int]:
     """The process's children now (none once it is gone)."""
     try:

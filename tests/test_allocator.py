@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,6 +21,8 @@ import pytest
 from external_servers import free_port, running
 from hrkg.allocator import (
     CHOICE_VARIABLE,
+    LARGE_PAGES_VARIABLE,
+    MIMALLOC_OPTIONS,
     AllocatorError,
     active_allocator,
     chosen_library,
@@ -32,6 +36,25 @@ MIMALLOC = chosen_library({})
 needs_mimalloc = pytest.mark.skipif(
     MIMALLOC is None, reason="mimalloc is not on this machine (`make allocator` installs it)"
 )
+
+
+def _huge_pages_mode() -> str | None:
+    """When the kernel gives transparent huge pages: "always", "madvise" (to memory a
+    process asks them for, as mimalloc does), "never", or None where it cannot say."""
+    try:
+        setting = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return None
+    return setting.partition("[")[2].partition("]")[0] or None
+
+
+HUGE_PAGES_MODE = _huge_pages_mode()
+needs_huge_pages = pytest.mark.skipif(
+    HUGE_PAGES_MODE not in ("always", "madvise"),
+    reason=f"this kernel gives no transparent huge pages ({HUGE_PAGES_MODE})",
+)
+#: Whether a process that does not ask for huge pages gets none (else the kernel decides).
+only_asked_get_huge_pages = HUGE_PAGES_MODE == "madvise"
 #: The two ways a user starts the command line.
 ENTRY_POINTS = {
     "console script": [str(Path(sys.executable).with_name("hrkg"))],
@@ -109,17 +132,16 @@ def test_a_missing_library_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in completed.stderr
 
 
-@needs_mimalloc
-def test_the_server_keeps_its_process_id() -> None:
-    """The restart replaces the program in place: whoever started ``hrkg serve`` still
-    holds its process (to signal, to wait for), and that process runs on mimalloc."""
+@contextmanager
+def _serving(**changes: str | None) -> Iterator[subprocess.Popen]:
+    """``hrkg serve`` on the Mali data, started as a user starts it, once it answers."""
     port = free_port()
     process = subprocess.Popen(
         [*ENTRY_POINTS["python -m hrkg"], "serve", "--port", str(port)],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=_environment(),
+        env=_environment(**changes),
     )
     try:
         deadline = time.monotonic() + 60
@@ -132,12 +154,35 @@ def test_the_server_keeps_its_process_id() -> None:
             assert process.poll() is None, "hrkg serve exited"
             assert time.monotonic() < deadline, "hrkg serve did not answer within 60 s"
             time.sleep(0.2)
-        name, path = active_allocator(process.pid)
-        assert name == "mimalloc"
-        assert Path(path).resolve() == Path(MIMALLOC).resolve()
+        yield process
     finally:
         process.terminate()
         assert process.wait(timeout=30) is not None
+
+
+@needs_mimalloc
+def test_the_server_keeps_its_process_id() -> None:
+    """The restart replaces the program in place: whoever started ``hrkg serve`` still
+    holds its process (to signal, to wait for), and that process runs on mimalloc."""
+    with _serving() as process:
+        name, path = active_allocator(process.pid)
+        assert name == "mimalloc"
+        assert Path(path).resolve() == Path(MIMALLOC).resolve()
+
+
+@needs_mimalloc
+@needs_huge_pages
+@pytest.mark.parametrize(
+    ("option", "on_huge_pages"), [(None, True), ("1", True), ("0", False)], ids=str
+)
+def test_the_server_holds_its_store_on_huge_pages(option: str | None, on_huge_pages: bool) -> None:
+    """By default mimalloc takes huge pages from the kernel for hrkg (read from the
+    server's own memory map); a user's ``MIMALLOC_LARGE_OS_PAGES=0`` is kept."""
+    if not on_huge_pages and not only_asked_get_huge_pages:
+        pytest.skip(f"the kernel gives huge pages unasked ({HUGE_PAGES_MODE})")
+    huge_pages_kb = benchmark_module("process_memory").huge_pages_kb
+    with _serving(**{LARGE_PAGES_VARIABLE: option}) as process:
+        assert (huge_pages_kb(process.pid) > 0) is on_huge_pages
 
 
 @pytest.mark.parametrize(
@@ -166,6 +211,34 @@ def test_the_preload_list(environ: dict[str, str], expected_preload: str | None)
     assert {k: v for k, v in environment.items() if k != "LD_PRELOAD"} == {
         k: v for k, v in environ.items() if k != "LD_PRELOAD"
     }
+
+
+@pytest.mark.parametrize(
+    ("library", "users_option", "expected_option"),
+    [
+        ("libmimalloc.so.2", None, "1"),
+        ("libmimalloc.so.2", "0", "0"),  # the user's choice stays
+        ("libjemalloc.so.2", None, None),  # another malloc's options are its own
+    ],
+    ids=["mimalloc", "mimalloc-user-said-no", "other-malloc"],
+)
+def test_mimalloc_is_given_hrkgs_options(
+    tmp_path: Path, library: str, users_option: str | None, expected_option: str | None
+) -> None:
+    (tmp_path / library).write_bytes(b"")  # only its name is read: nothing is loaded
+    environ = {CHOICE_VARIABLE: str(tmp_path / library)}
+    if users_option is not None:
+        environ[LARGE_PAGES_VARIABLE] = users_option
+    environment = preloaded_environment(environ)
+    assert environment["LD_PRELOAD"] == str(tmp_path / library)
+    assert environment.get(LARGE_PAGES_VARIABLE) == expected_option
+    others = {
+        name: environment.get(name) for name in MIMALLOC_OPTIONS if name != LARGE_PAGES_VARIABLE
+    }
+    if library.startswith("libmimalloc"):
+        assert others == {k: v for k, v in MIMALLOC_OPTIONS.items() if k != LARGE_PAGES_VARIABLE}
+    else:
+        assert others == dict.fromkeys(others)
 
 
 def test_a_folder_is_not_a_library(tmp_path: Path) -> None:
@@ -269,8 +342,25 @@ def test_each_side_ran_on_its_malloc(allocator_benchmark: tuple[dict, Path]) -> 
     record, _ = allocator_benchmark
     assert {name: [r["malloc"] for r in runs] for name, runs in record["rounds"].items()} == {
         "system": ["system"],
+        "mimalloc, own defaults": ["mimalloc"],
         "mimalloc": ["mimalloc"],
     }
+    options = {name: runs[0]["options"] for name, runs in record["rounds"].items()}
+    assert options == {
+        "system": dict.fromkeys(MIMALLOC_OPTIONS),
+        "mimalloc, own defaults": dict.fromkeys(MIMALLOC_OPTIONS, "0"),
+        "mimalloc": MIMALLOC_OPTIONS,
+    }
+
+
+@needs_mimalloc
+@needs_huge_pages
+def test_only_the_default_side_ran_on_huge_pages(allocator_benchmark: tuple[dict, Path]) -> None:
+    record, _ = allocator_benchmark
+    huge = {name: runs[0]["huge_pages_mb"] for name, runs in record["rounds"].items()}
+    assert huge["mimalloc"] > 0
+    if only_asked_get_huge_pages:
+        assert huge["system"] == huge["mimalloc, own defaults"] == 0
 
 
 @needs_mimalloc
@@ -287,3 +377,4 @@ def test_every_question_is_timed_on_both_with_the_rows_it_gives(
         assert runs[0]["questions"][name]["seconds"] > 0
     entry = next(e for e in record["summary"] if e["operation"] == f"question:{name}")
     assert entry["ratio"] == pytest.approx(entry["system"] / entry["mimalloc"])
+    assert entry["ratio_own"] == pytest.approx(entry["mimalloc, own defaults"] / entry["mimalloc"])
