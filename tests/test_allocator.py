@@ -21,8 +21,7 @@ import pytest
 from external_servers import free_port, running
 from hrkg.allocator import (
     CHOICE_VARIABLE,
-    LARGE_PAGES_VARIABLE,
-    MIMALLOC_OPTIONS,
+    FASTER_QUESTIONS_OPTIONS,
     AllocatorError,
     active_allocator,
     chosen_library,
@@ -63,10 +62,13 @@ ENTRY_POINTS = {
 
 
 def _environment(**changes: str | None) -> dict[str, str]:
-    """This environment without hrkg's allocator variables, with ``changes`` applied."""
+    """This environment without hrkg's allocator variables, with ``changes`` applied (None:
+    the variable is unset)."""
     environment = undecided_environment(os.environ)
     for name, value in changes.items():
-        if value is not None:
+        if value is None:
+            environment.pop(name, None)
+        else:
             environment[name] = value
     return environment
 
@@ -172,17 +174,17 @@ def test_the_server_keeps_its_process_id() -> None:
 
 @needs_mimalloc
 @needs_huge_pages
-@pytest.mark.parametrize(
-    ("option", "on_huge_pages"), [(None, True), ("1", True), ("0", False)], ids=str
-)
-def test_the_server_holds_its_store_on_huge_pages(option: str | None, on_huge_pages: bool) -> None:
-    """By default mimalloc takes huge pages from the kernel for hrkg (read from the
-    server's own memory map); a user's ``MIMALLOC_LARGE_OS_PAGES=0`` is kept."""
-    if not on_huge_pages and not only_asked_get_huge_pages:
+@pytest.mark.parametrize("with_options", [True, False], ids=["with-options", "without"])
+def test_mimalloc_options_pass_through_the_restart(with_options: bool) -> None:
+    """A user's ``MIMALLOC_*`` options reach the restarted process: with the faster-questions
+    options the server holds its store on huge pages (read from its own memory map); hrkg
+    sets none, so without them it holds none."""
+    if not with_options and not only_asked_get_huge_pages:
         pytest.skip(f"the kernel gives huge pages unasked ({HUGE_PAGES_MODE})")
     huge_pages_kb = benchmark_module("process_memory").huge_pages_kb
-    with _serving(**{LARGE_PAGES_VARIABLE: option}) as process:
-        assert (huge_pages_kb(process.pid) > 0) is on_huge_pages
+    options = FASTER_QUESTIONS_OPTIONS if with_options else dict.fromkeys(FASTER_QUESTIONS_OPTIONS)
+    with _serving(**options) as process:
+        assert (huge_pages_kb(process.pid) > 0) is with_options
 
 
 @pytest.mark.parametrize(
@@ -211,34 +213,6 @@ def test_the_preload_list(environ: dict[str, str], expected_preload: str | None)
     assert {k: v for k, v in environment.items() if k != "LD_PRELOAD"} == {
         k: v for k, v in environ.items() if k != "LD_PRELOAD"
     }
-
-
-@pytest.mark.parametrize(
-    ("library", "users_option", "expected_option"),
-    [
-        ("libmimalloc.so.2", None, "1"),
-        ("libmimalloc.so.2", "0", "0"),  # the user's choice stays
-        ("libjemalloc.so.2", None, None),  # another malloc's options are its own
-    ],
-    ids=["mimalloc", "mimalloc-user-said-no", "other-malloc"],
-)
-def test_mimalloc_is_given_hrkgs_options(
-    tmp_path: Path, library: str, users_option: str | None, expected_option: str | None
-) -> None:
-    (tmp_path / library).write_bytes(b"")  # only its name is read: nothing is loaded
-    environ = {CHOICE_VARIABLE: str(tmp_path / library)}
-    if users_option is not None:
-        environ[LARGE_PAGES_VARIABLE] = users_option
-    environment = preloaded_environment(environ)
-    assert environment["LD_PRELOAD"] == str(tmp_path / library)
-    assert environment.get(LARGE_PAGES_VARIABLE) == expected_option
-    others = {
-        name: environment.get(name) for name in MIMALLOC_OPTIONS if name != LARGE_PAGES_VARIABLE
-    }
-    if library.startswith("libmimalloc"):
-        assert others == {k: v for k, v in MIMALLOC_OPTIONS.items() if k != LARGE_PAGES_VARIABLE}
-    else:
-        assert others == dict.fromkeys(others)
 
 
 def test_a_folder_is_not_a_library(tmp_path: Path) -> None:
@@ -342,25 +316,27 @@ def test_each_side_ran_on_its_malloc(allocator_benchmark: tuple[dict, Path]) -> 
     record, _ = allocator_benchmark
     assert {name: [r["malloc"] for r in runs] for name, runs in record["rounds"].items()} == {
         "system": ["system"],
-        "mimalloc, own defaults": ["mimalloc"],
         "mimalloc": ["mimalloc"],
+        "mimalloc, faster-questions options": ["mimalloc"],
     }
     options = {name: runs[0]["options"] for name, runs in record["rounds"].items()}
     assert options == {
-        "system": dict.fromkeys(MIMALLOC_OPTIONS),
-        "mimalloc, own defaults": dict.fromkeys(MIMALLOC_OPTIONS, "0"),
-        "mimalloc": MIMALLOC_OPTIONS,
+        "system": dict.fromkeys(FASTER_QUESTIONS_OPTIONS),
+        "mimalloc": dict.fromkeys(FASTER_QUESTIONS_OPTIONS),
+        "mimalloc, faster-questions options": FASTER_QUESTIONS_OPTIONS,
     }
 
 
 @needs_mimalloc
 @needs_huge_pages
-def test_only_the_default_side_ran_on_huge_pages(allocator_benchmark: tuple[dict, Path]) -> None:
+def test_only_the_side_with_the_options_ran_on_huge_pages(
+    allocator_benchmark: tuple[dict, Path],
+) -> None:
     record, _ = allocator_benchmark
     huge = {name: runs[0]["huge_pages_mb"] for name, runs in record["rounds"].items()}
-    assert huge["mimalloc"] > 0
+    assert huge["mimalloc, faster-questions options"] > 0
     if only_asked_get_huge_pages:
-        assert huge["system"] == huge["mimalloc, own defaults"] == 0
+        assert huge["system"] == huge["mimalloc"] == 0
 
 
 @needs_mimalloc
@@ -377,4 +353,5 @@ def test_every_question_is_timed_on_both_with_the_rows_it_gives(
         assert runs[0]["questions"][name]["seconds"] > 0
     entry = next(e for e in record["summary"] if e["operation"] == f"question:{name}")
     assert entry["ratio"] == pytest.approx(entry["system"] / entry["mimalloc"])
-    assert entry["ratio_own"] == pytest.approx(entry["mimalloc, own defaults"] / entry["mimalloc"])
+    with_options = entry["mimalloc, faster-questions options"]
+    assert entry["ratio_options"] == pytest.approx(with_options / entry["mimalloc"])

@@ -17,14 +17,13 @@ A Python session that imports hrkg keeps the ``malloc`` it started with: start i
 of :data:`SEARCHED` exists; ``system``, never preload; or the path of a ``malloc`` library
 to preload.
 
-mimalloc is also given two options (:data:`MIMALLOC_OPTIONS`; a value the user has set is
-kept). It backs its memory with the kernel's transparent huge pages (2 MB): a question
-follows index entries spread over hundreds of MB, and with 4 KB pages most of those steps
-also miss the processor's table of page addresses. And it reserves 1 GiB of address space
-as it starts, which it then fills instead of asking the kernel for memory piece by piece:
-only the pages used count as held, and past 1 GiB it asks as before. At 1M triples the
-two make the questions FIGURE and the load FIGURE, for FIGURE more memory
-(``benchmarks/allocator.py``). Where the kernel gives no huge pages that option does nothing.
+mimalloc's own options pass through the restart (``MIMALLOC_*``, read by mimalloc itself).
+hrkg sets none. :data:`FASTER_QUESTIONS_OPTIONS`, the kernel's transparent huge pages and
+1 GiB of address space reserved at the start, make the questions at 1M triples take 0.93
+times as long (geometric mean; ``cases`` 0.87), but the load 1.11 times and an export
+with its helper process up to 36% more memory (``benchmarks/allocator.py`` and
+``benchmarks/run.py``, measured with them): a server that answers many questions of data
+it loaded once may want them, the command line does not.
 """
 
 from __future__ import annotations
@@ -52,12 +51,9 @@ SEARCHED = (
     "/usr/local/lib/libmimalloc.so.2",
 )
 
-#: mimalloc's option for the kernel's transparent huge pages ("1": ask for them).
-LARGE_PAGES_VARIABLE = "MIMALLOC_LARGE_OS_PAGES"
-#: mimalloc's option for address space reserved as it starts.
-RESERVE_VARIABLE = "MIMALLOC_RESERVE_OS_MEMORY"
-#: What hrkg sets for mimalloc unless the environment already says.
-MIMALLOC_OPTIONS = {LARGE_PAGES_VARIABLE: "1", RESERVE_VARIABLE: "1GiB"}
+#: mimalloc options that trade a slower load and more memory for faster questions (see
+#: above); ``benchmarks/allocator.py`` measures them as a side of their own.
+FASTER_QUESTIONS_OPTIONS = {"MIMALLOC_LARGE_OS_PAGES": "1", "MIMALLOC_RESERVE_OS_MEMORY": "1GiB"}
 
 #: A malloc library's file name (libmimalloc.so.2.0, libjemalloc.so.2, libtcmalloc.so.4);
 #: the C library's own lives in libc and never matches.
@@ -90,8 +86,7 @@ def chosen_library(environ: Mapping[str, str]) -> str | None:
 
 
 def preloaded_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """A copy of ``environ`` whose ``LD_PRELOAD`` starts with the chosen library, with
-    :data:`MIMALLOC_OPTIONS` added where that is mimalloc and ``environ`` does not set them.
+    """A copy of ``environ`` whose ``LD_PRELOAD`` starts with the chosen library.
 
     Libraries already preloaded stay, after it; the copy is unchanged when there is no
     library to preload or it is there already.
@@ -101,9 +96,6 @@ def preloaded_environment(environ: Mapping[str, str]) -> dict[str, str]:
     preloaded = environment.get("LD_PRELOAD", "").split()
     if library is not None and library not in preloaded:
         environment["LD_PRELOAD"] = " ".join([library, *preloaded])
-        if "mimalloc" in Path(library).name:
-            for name, value in MIMALLOC_OPTIONS.items():
-                environment.setdefault(name, value)
     return environment
 
 
