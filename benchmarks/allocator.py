@@ -163,7 +163,8 @@ def table(rows: list[dict]) -> str:
         f"\nQuestions' geometric-mean ratio: C library's {against_system:.2f}, "
         f"with the options {with_options:.2f}. Seconds, but"
     )
-    lines.append("MB for the memory, where a ratio below 1 means mimalloc holds more.")
+    lines.append("MB for the memory. Each ratio is the other side's figure ÷ mimalloc's: above")
+    lines.append("1, mimalloc is faster or holds less.")
     return "\n".join(lines)
 
 

@@ -1,9 +1,9 @@
 """hrkg's own processes run on mimalloc, a faster ``malloc``, where the machine has it.
 
 Oxigraph is Rust, and every term, index entry and intermediate row it makes goes through
-the C library's ``malloc``. At 1M triples, with glibc's the stored questions take 1.3–1.4
-times as long as with mimalloc (geometric mean, two runs) and the load 1.1 times, for the
-same peak memory (``benchmarks/allocator.py`` measures both in turn).
+the C library's ``malloc``. At 1M triples, with glibc's the stored questions take 1.2–1.4
+times as long as with mimalloc (geometric mean, three runs) and the load 1.1–1.4 times,
+for the same peak memory (``benchmarks/allocator.py`` measures both in turn).
 
 A process chooses its ``malloc`` only as it starts, through ``LD_PRELOAD``, so the ``hrkg``
 command and the benchmark scripts start themselves once more with mimalloc preloaded:
@@ -20,10 +20,10 @@ to preload.
 mimalloc's own options pass through the restart (``MIMALLOC_*``, read by mimalloc itself).
 hrkg sets none. :data:`FASTER_QUESTIONS_OPTIONS`, the kernel's transparent huge pages and
 1 GiB of address space reserved at the start, make the questions at 1M triples take 0.93
-times as long (geometric mean; ``cases`` 0.87), but the load 1.11 times and an export
-with its helper process up to 36% more memory (``benchmarks/allocator.py`` and
-``benchmarks/run.py``, measured with them): a server that answers many questions of data
-it loaded once may want them, the command line does not.
+times as long (geometric mean, two runs of ``benchmarks/allocator.py``), but the load
+1.11–1.18 times, and an export with its helper process held 1,075 MB against 790
+(``benchmarks/run.py``, past its 1 GB target): a server that answers many questions of
+data it loaded once may want them, the command line does not.
 """
 
 from __future__ import annotations
