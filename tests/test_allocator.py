@@ -54,6 +54,7 @@ needs_huge_pages = pytest.mark.skipif(
 )
 #: Whether a process that does not ask for huge pages gets none (else the kernel decides).
 only_asked_get_huge_pages = HUGE_PAGES_MODE == "madvise"
+
 #: The two ways a user starts the command line.
 ENTRY_POINTS = {
     "console script": [str(Path(sys.executable).with_name("hrkg"))],
@@ -341,7 +342,7 @@ def test_only_the_side_with_the_options_ran_on_huge_pages(
 
 @needs_mimalloc
 @pytest.mark.parametrize("name", sorted(p.stem for p in (REPO_ROOT / "queries").glob("*.rq")))
-def test_every_question_is_timed_on_both_with_the_rows_it_gives(
+def test_every_question_is_timed_on_every_side_with_the_rows_it_gives(
     allocator_benchmark: tuple[dict, Path], name: str
 ) -> None:
     record, folder = allocator_benchmark
