@@ -9,24 +9,25 @@ they hold together.
 from __future__ import annotations
 
 
-def pss_kb(pid: int) -> int:
-    """The process's proportional set size, in KiB (0 once it is gone)."""
+def _rollup_kb(pid: int | str, field: str) -> int:
+    """One field of the process's /proc/PID/smaps_rollup, in KiB (0 once the process is
+    gone, or where the kernel does not report the field)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+            return next(int(line.split()[1]) for line in rollup if line.startswith(f"{field}:"))
     except (OSError, StopIteration, ValueError):
         return 0
 
 
+def pss_kb(pid: int) -> int:
+    """The process's proportional set size, in KiB (0 once it is gone)."""
+    return _rollup_kb(pid, "Pss")
+
+
 def huge_pages_kb(pid: int | str = "self") -> int:
-    """The process's memory on transparent huge pages (AnonHugePages), in KiB (0 once it
-    is gone, or where the kernel gives none)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            lines = [line for line in rollup if line.startswith("AnonHugePages:")]
-        return int(lines[0].split()[1]) if lines else 0
-    except (OSError, ValueError):
-        return 0
+    """The process's memory on transparent huge pages, in KiB (0 once it is gone, or where
+    the kernel gives none)."""
+    return _rollup_kb(pid, "AnonHugePages")
 
 
 def children(pid: int) -> list[int]:
