@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pyoxigraph import Literal
 
 import hrkg
 from hrkg.catalog import Catalog
@@ -51,8 +52,14 @@ def normalised(table: Table) -> dict:
     def cell(term) -> str | None:
         if term is None:
             return None
-        text = str(term)
-        return "; ".join(sorted(text.split("; "))) if "; " in text else text
+        if isinstance(term, Literal) and "; " in term.value:
+            # The parts of the value, not of its N-Triples form, whose quotes and language
+            # tag would stick to whichever parts come first and last.
+            parts = "; ".join(sorted(term.value.split("; ")))
+            if term.language:
+                return str(Literal(parts, language=term.language))
+            return str(Literal(parts, datatype=term.datatype))
+        return str(term)
 
     rows = sorted(
         ([cell(term) for term in row] for row in table.rows),
