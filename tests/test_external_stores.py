@@ -43,7 +43,7 @@ from hrkg.remote_store import CappedAnswer, Endpoint, RemoteStore
 from hrkg.results import Table
 from hrkg.server import ServerConfig, create_app
 from hrkg.server.state import ServerState
-from test_queries import CASES, CATALOG
+from test_queries import ARREST, ARREST_ALSO_AN_EVENT, CASES, CATALOG, timeline_rows_of
 from test_validation import BAD_INPUT, COUNTRY_PAGE, GOOD, input_limit_for
 from test_validation import FIXTURES as BAD_FIXTURES
 
@@ -466,6 +466,23 @@ def test_add_writes_on_the_server_with_its_record(writable: RunningServer) -> No
     assert again.exit_code == 0, again.output
     assert "0 new triples" in again.output and "nothing new to write" in again.output, again.output
     assert on_server.query("changelog").values() == changelog
+
+
+def test_the_server_lists_a_legal_action_also_typed_an_event_once(
+    kg: hrkg.KnowledgeGraph, writable: RunningServer
+) -> None:
+    """The timeline's MINUS (with a VALUES row inside) holds on each server: the arrest,
+    typed hr:Event as well for this test, is listed as the embedded store lists it."""
+    before = server_dataset(writable)
+    endpoint = writable.endpoint()
+    hrkg.push.send_update(endpoint, f"INSERT DATA {{ {ARREST_ALSO_AN_EVENT} }}")
+    try:
+        on_server = remote_graph(writable)
+        assert on_server.sparql(f"ASK {{ {ARREST_ALSO_AN_EVENT} }}") is True
+        assert timeline_rows_of(on_server, ARREST) == timeline_rows_of(kg, ARREST)
+    finally:
+        hrkg.push.send_update(endpoint, f"DELETE DATA {{ {ARREST_ALSO_AN_EVENT} }}")
+    assert server_dataset(writable) == before
 
 
 def a_new_case(folder: Path, name: str) -> Path:

@@ -179,6 +179,34 @@ def test_timeline_bounds_keep_overlapping_precisions(kg: hrkg.KnowledgeGraph) ->
     assert "2012-04" in {row["date"] for row in _rows(kg, "timeline", from_="2012", to="2012")}
 
 
+#: A legal action of the real data, and the triple a reasoner would add to it (hr:LegalAction
+#: is a subclass of hr:Event) in the graph of the source that describes it.
+ARREST = "https://w3id.org/hrkg/id/legal-action/2014-arrest-of-28-people"
+ARREST_ALSO_AN_EVENT = (
+    "GRAPH <https://w3id.org/hrkg/id/document/amnesty-mali-country-page> "
+    f"{{ <{ARREST}> a <https://w3id.org/hrkg/def/Event> . }}"
+)
+
+
+def timeline_rows_of(kg: hrkg.KnowledgeGraph, item: str) -> list[dict]:
+    return [row for row in _rows(kg, "timeline") if row["item"] == item]
+
+
+def test_timeline_lists_a_legal_action_once_when_also_typed_an_event(
+    kg: hrkg.KnowledgeGraph, dataset_copy: Path
+) -> None:
+    """The item is still one row per date and source, of kind "legal action", not also
+    "event", when the data states both types."""
+    country_page = dataset_copy / "data" / "graphs" / "amnesty-mali-country-page.trig"
+    with country_page.open("a", encoding="utf-8") as trig:
+        trig.write("\n" + ARREST_ALSO_AN_EVENT.removeprefix("GRAPH ") + "\n")
+    both_types = hrkg.open(dataset_copy)
+    assert both_types.sparql(f"ASK {{ {ARREST_ALSO_AN_EVENT} }}")
+    rows = timeline_rows_of(both_types, ARREST)
+    assert rows and {row["kind"] for row in rows} == {"legal action"}
+    assert rows == timeline_rows_of(kg, ARREST)
+
+
 def test_reports_list_the_ten_newsroom_items(kg: hrkg.KnowledgeGraph) -> None:
     rows = _rows(kg, "reports")
     assert len(rows) == 10
