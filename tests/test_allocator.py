@@ -100,7 +100,8 @@ def test_the_command_line_runs_on_mimalloc(entry: list[str]) -> None:
 def test_a_library_named_by_path_is_preloaded() -> None:
     completed = _run(ENTRY_POINTS["console script"], "--version", **{CHOICE_VARIABLE: MIMALLOC})
     assert completed.returncode == 0, completed.stderr
-    name, _, path = completed.stdout.splitlines()[-1].partition("malloc: ")[2].partition(" (")
+    [line] = [line for line in completed.stdout.splitlines() if "malloc: " in line]
+    name, _, path = line.partition("malloc: ")[2].partition(" (")
     assert name == "mimalloc"
     assert Path(path.rstrip(")")).resolve() == Path(MIMALLOC).resolve()
 
@@ -116,6 +117,22 @@ def test_the_command_answers_the_same_on_mimalloc() -> None:
     assert on_mimalloc.returncode == on_system.returncode == 0, on_mimalloc.stderr
     assert on_mimalloc.stdout == on_system.stdout
     assert "Diouncounda Traoré" in on_mimalloc.stdout
+
+
+@needs_mimalloc
+def test_the_version_names_the_mimalloc_options_in_effect() -> None:
+    """What a Python session must set besides LD_PRELOAD to run as the command does."""
+    entry = ENTRY_POINTS["console script"]
+    none_set = {name: None for name in os.environ if name.startswith("MIMALLOC_")}
+    plain = _run(entry, "--version", **none_set)
+    assert plain.returncode == 0, plain.stderr
+    assert "mimalloc options" not in plain.stdout
+    with_options = _run(entry, "--version", **{**none_set, **FASTER_QUESTIONS_OPTIONS})
+    assert with_options.returncode == 0, with_options.stderr
+    expected = " ".join(
+        f"{name}={value}" for name, value in sorted(FASTER_QUESTIONS_OPTIONS.items())
+    )
+    assert f"mimalloc options: {expected}" in with_options.stdout.splitlines()
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS.values(), ids=ENTRY_POINTS.keys())

@@ -17,13 +17,17 @@ A Python session that imports hrkg keeps the ``malloc`` it started with: start i
 of :data:`SEARCHED` exists; ``system``, never preload; or the path of a ``malloc`` library
 to preload.
 
-mimalloc's own options pass through the restart (``MIMALLOC_*``, read by mimalloc itself).
-hrkg sets none. :data:`FASTER_QUESTIONS_OPTIONS`, the kernel's transparent huge pages and
-1 GiB of address space reserved at the start, make the questions at 1M triples take 0.93
-times as long (geometric mean, two runs of ``benchmarks/allocator.py``), but the load
-1.11–1.18 times, and an export with its helper process held 1,075 MB against 790
-(``benchmarks/run.py``, past its 1 GB target): a server that answers many questions of
-data it loaded once may want them, the command line does not.
+mimalloc's own options pass through the restart (``MIMALLOC_*``, read by mimalloc itself),
+and ``hrkg --version`` prints those in effect. hrkg sets none. :data:`FASTER_QUESTIONS_OPTIONS`
+(large OS pages: the kernel's transparent huge pages, on which a question's lookups across
+hundreds of MB miss the processor's cache of page addresses less often) made the questions
+at 1M triples take 0.88–0.93 times as long (geometric mean, two runs of
+``benchmarks/allocator.py``), but the load 1.07–1.12 times, its growth from 100k to 1M
+steeper (exponent 1.13 in a run with them, 1.07 in one without), and the peak with an
+export's helper process 19% higher (832 MB against 701). A command that loads the data for
+one question is then slower overall (at 1M, 0.2–0.4 s more load for 0.01–0.13 s less
+question); a server that loads once and answers many questions gains, and may set them
+(the README says how).
 """
 
 from __future__ import annotations
@@ -52,8 +56,10 @@ SEARCHED = (
 )
 
 #: mimalloc options that trade a slower load and more memory for faster questions (see
-#: above); ``benchmarks/allocator.py`` measures them as a side of their own.
-FASTER_QUESTIONS_OPTIONS = {"MIMALLOC_LARGE_OS_PAGES": "1", "MIMALLOC_RESERVE_OS_MEMORY": "1GiB"}
+#: above); ``benchmarks/allocator.py`` measures them as a side of their own. (With
+#: ``MIMALLOC_RESERVE_OS_MEMORY=1GiB`` as well, an earlier run held 1,075 MB during an
+#: export, past the 1 GB target, for no faster questions.)
+FASTER_QUESTIONS_OPTIONS = {"MIMALLOC_LARGE_OS_PAGES": "1"}
 
 #: A malloc library's file name (libmimalloc.so.2.0, libjemalloc.so.2, libtcmalloc.so.4);
 #: the C library's own lives in libc and never matches.

@@ -7,6 +7,7 @@ Errors print what is wrong, where, and how to fix it, without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -101,15 +102,18 @@ class Options:
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"hrkg {__version__}", highlight=False)
         name, path = active_allocator()
-        stdout.print(
+        lines = [
+            f"hrkg {__version__}",
             f"pyoxigraph {package_version('pyoxigraph')}, malloc: {name}"
             + (f" ({path})" if path else ""),
-            markup=False,
-            soft_wrap=True,
-            highlight=False,
-        )
+        ]
+        options = sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("MIMALLOC_"))
+        if name == "mimalloc" and options:
+            # What a Python session needs besides LD_PRELOAD to run as fast (hrkg.allocator).
+            lines.append("mimalloc options: " + " ".join(options))
+        for line in lines:
+            stdout.print(line, markup=False, soft_wrap=True, highlight=False)
         raise typer.Exit()
 
 
