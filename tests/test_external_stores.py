@@ -471,8 +471,9 @@ def test_add_writes_on_the_server_with_its_record(writable: RunningServer) -> No
 def test_the_server_lists_a_legal_action_also_typed_an_event_once(
     kg: hrkg.KnowledgeGraph, writable: RunningServer
 ) -> None:
-    """The timeline's MINUS (with a VALUES row inside) holds on each server: the arrest,
-    typed hr:Event as well for this test, is listed as the embedded store lists it."""
+    """The timeline's exclusion of legal actions from the events holds on each server (a
+    MINUS form of it did not on Virtuoso 7.2): the arrest, typed hr:Event as well for this
+    test, is listed as the embedded store lists it."""
     before = server_dataset(writable)
     endpoint = writable.endpoint()
     hrkg.push.send_update(endpoint, f"INSERT DATA {{ {ARREST_ALSO_AN_EVENT} }}")
