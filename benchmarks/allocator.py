@@ -4,9 +4,9 @@ options that trade load time and memory for faster questions, in turn, at one sc
 The ``hrkg`` command and ``run.py`` restart themselves on mimalloc (``hrkg.allocator``).
 This measures that choice against the C library's own ``malloc``, and against mimalloc
 with ``hrkg.allocator.FASTER_QUESTIONS_OPTIONS`` (large OS pages: the kernel's
-transparent huge pages), which a user may set, in the same run. Each round starts one fresh process
-per side (the order turns from round to round, so that the machine's drift falls on
-all): it loads the dataset with ``hrkg.open``, then runs every stored question with
+transparent huge pages), which a user may set, in the same run. Each round starts one
+fresh process per side (the order turns from round to round, so that the machine's drift
+falls on all): it loads the dataset with ``hrkg.open``, then runs every stored question with
 ``run.py``'s parameters, one dropped warm-up and one kept run each, and reports its peak
 memory and how much of it sat on huge pages. Each process says which malloc it ran on,
 read from its own memory map; a round where mimalloc was asked for and not used stops
