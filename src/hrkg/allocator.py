@@ -21,13 +21,10 @@ mimalloc's own options pass through the restart (``MIMALLOC_*``, read by mimallo
 and ``hrkg --version`` prints those in effect. hrkg sets none.
 :data:`FASTER_QUESTIONS_OPTIONS` (large OS pages: the kernel's transparent huge pages, on
 which a question's lookups across hundreds of MB miss the processor's cache of page
-addresses less often) made the questions at 1M triples take 0.88–0.93 times as long
-(geometric mean, two runs of ``benchmarks/allocator.py``), but the load 1.07–1.12 times,
-its growth from 100k to 1M steeper (exponent 1.13 in a run with them, 1.07 in one
-without), and the peak with an export's helper process 19% higher (832 MB against 701). A
-command that loads the data for one question is then slower overall (at 1M, 0.2–0.4 s more
-load for 0.01–0.13 s less question); a server that loads once and answers many questions
-gains, and may set them (the README says how).
+addresses less often) make the questions a few percent faster, but the load slower and the
+peak memory higher (``benchmarks/allocator.py`` measures them; the figures are in the
+README's Scale section). A command that loads the data for one question is then slower
+overall; a server that loads once and answers many questions gains, and may set them.
 """
 
 from __future__ import annotations
