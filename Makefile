@@ -10,7 +10,7 @@ UI     := src/hrkg/server/ui
 UI_STAMP := $(UI)/node_modules/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint allocator browser servers bench bench-ci fuzz stress clean
+.PHONY: install demo test lint allocator browser servers valgrind bench bench-ci fuzz stress clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ browser:
 		apt-get update && apt-get install -y --no-install-recommends chromium; \
 	fi
 
+## valgrind: Debian's valgrind, whose callgrind counts the instructions each question
+## executes (benchmarks/instruction_growth.py: growth of work, free of the machine's speed)
+valgrind:
+	@if ! command -v valgrind >/dev/null 2>&1; then \
+		apt-get update && apt-get install -y --no-install-recommends valgrind; \
+	fi
+
 ## servers: Virtuoso Open Source from Debian for the external-store tests (the Oxigraph
 ## server comes with the dev extra). Non-interactive: the dba password is preseeded, and a
 ## temporary policy-rc.d keeps the package from starting its system service; the tests run
@@ -81,13 +88,13 @@ servers:
 	fi
 
 ## test: installs everything the suite needs, then runs all of it
-test: install allocator browser servers
+test: install allocator browser servers valgrind
 	$(MAKE) lint
 	$(BIN)/pytest
 
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
 ## `hrkg serve`, its two kinds of query worker, its answer cache and --warm, the store's own cost
-## per row as it grows, every question on an Oxigraph server and on Virtuoso (hence
+## per row as it grows (in seconds, and in instructions under valgrind), every question on an Oxigraph server and on Virtuoso (hence
 ## `servers`), and hrkg against rdflib at 10k, 100k and 1M triples (load, every stored
 ## question on both stores, export, validation, memory, reopening a store); each
 ## compares with a baseline in the same run. Results: benchmarks/results/ (about an
@@ -97,10 +104,11 @@ test: install allocator browser servers
 ## past 1M and the table says so.
 SCALES ?= 10k,100k,1M
 BENCH_ARGS ?=
-bench: install allocator servers
+bench: install allocator servers valgrind
 	$(BIN)/python benchmarks/validation.py --scales 10k,100k,1M --full-up-to 100k --repeat 5
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/engine_growth.py --scales 10k,100k,1M
+	$(BIN)/python benchmarks/instruction_growth.py --scales 100k,1M
 	$(BIN)/python benchmarks/allocator.py --scale 1M
 	$(BIN)/python benchmarks/server_workers.py --scale 1M
 	$(BIN)/python benchmarks/answer_cache.py --scale 1M
@@ -110,13 +118,17 @@ bench: install allocator servers
 	$(BIN)/python benchmarks/external_stores.py --scale 1M
 	$(BIN)/python benchmarks/run.py --scale $(SCALES) $(BENCH_ARGS)
 
-## bench-ci: hrkg and rdflib at 100k, one run each, then every question on both servers at
-## 100k (median of 3, so that one hiccup of a server fails nothing); exits 1 if an answer
-## differs, something failed to run, or a question takes a server over 100 times its
+## bench-ci: hrkg and rdflib at 100k, one run each; the instructions of every question at
+## 10k and 100k; then every question on both servers at 100k (median of 3, so that one
+## hiccup of a server fails nothing). Exits 1 if an answer differs, something failed to
+## run, a question's instruction count grows faster than the data (^1.1: work that fans
+## out, whatever the machine's speed), or a question takes a server over 100 times its
 ## embedded time (a planner fault no test can see; other timings are reported, never
-## asserted). About five minutes.
-bench-ci: install allocator servers
+## asserted). About six minutes.
+bench-ci: install allocator servers valgrind
 	$(BIN)/python benchmarks/run.py --scale 100k --repeat 1 --ci
+	$(BIN)/python benchmarks/instruction_growth.py --scales 10k,100k --max-exponent 1.1 \
+		--results benchmarks/results/ci
 	$(BIN)/python benchmarks/external_stores.py --scale 100k --repeat 3 --results benchmarks/results/ci
 
 ## fuzz: the fuzz targets and injection properties with many more examples (the normal

@@ -1290,6 +1290,43 @@ def store_growth_lines(folder: Path) -> list[str]:
     ]
 
 
+def instruction_growth_lines(folder: Path, results: list[dict[str, Any]]) -> list[str]:
+    """What ``instruction_growth.py`` counted from 100k to 1M, if it counted this run's very
+    datasets: how the work grows, to set beside how the time does."""
+    import instruction_growth  # here: it imports this module (through engine_growth)
+
+    path = folder / "instruction_growth.json"
+    if not path.is_file():
+        return []
+    counted = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
+    small, large = counted.get("100k"), counted.get("1M")
+    ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
+    if not small or not large or ours[0] is None or ours[1] is None:
+        return []
+    if (small["triples"], large["triples"]) != (ours[0]["triples"], ours[1]["triples"]):
+        return []
+    questions = {
+        name: instruction_growth.exponent(small, large, "questions", name)
+        for name in large["questions"]
+        if name in small["questions"]
+    }
+    steepest = max(questions, key=questions.__getitem__)
+    references = ", ".join(
+        f"{name} ^{instruction_growth.exponent(small, large, 'queries', name):.2f}"
+        for name in large["queries"]
+        if name in small["queries"]
+    )
+    return [
+        "The same growth counted in instructions (`instruction_growth.py`, under valgrind's "
+        "callgrind: the same count on every run, whatever the machine's speed): the load "
+        f"^{instruction_growth.exponent(small, large, 'load'):.2f}, the reference queries "
+        f"{references}, the steepest question {steepest} ^{questions[steepest]:.2f}. Where "
+        "time grows faster than the count, the same instructions take longer on the larger "
+        "store.",
+        "",
+    ]
+
+
 def mallocs(results: list[dict[str, Any]]) -> str:
     """Which ``malloc`` each scale ran on (``system`` where a result predates the record):
     one name if all agree, else each with its scales."""
@@ -1554,7 +1591,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def report(everything: list[dict[str, Any]], folder: Path) -> None:
     """The Markdown table and the plot of every scale measured so far, and the targets."""
     interleaved = interleaved_growth(folder, everything)
-    markdown = results_markdown(everything, store_growth_lines(folder), interleaved)
+    growth_lines = store_growth_lines(folder) + instruction_growth_lines(folder, everything)
+    markdown = results_markdown(everything, growth_lines, interleaved)
     (folder / "README.md").write_text(markdown, encoding="utf-8")
     plot(everything, folder / "scale.png")
     print("\n".join(timing_table(everything)) + "\n")

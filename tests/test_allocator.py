@@ -284,7 +284,7 @@ def test_external_servers_run_on_their_own_malloc(
 #: stress.py only send requests; the `hrkg serve` they start restarts by itself.
 RESTARTING_SCRIPTS = [
     "answer_cache", "engine_growth", "export_memory", "export_processes", "external_stores",
-    "run", "server_workers", "validation", "warming",
+    "instruction_growth", "run", "server_workers", "validation", "warming",
 ]  # fmt: skip
 
 
