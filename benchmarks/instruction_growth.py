@@ -12,7 +12,7 @@ second run's count (the first may pay for things done once). The load's count le
 the interpreter's start-up and imports, counted apart.
 
 The counts are split without instrumenting hrkg: the process calls ``os.getppid()`` after
-its imports, after the load and after every run, and callgrind, started with
+its imports, after the load and before and after every run, and callgrind, started with
 ``--dump-before=getppid``, writes the count since the last call to a file of its own at
 each call.
 
@@ -36,6 +36,7 @@ what else runs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -57,6 +58,8 @@ from validation import parse_size
 MARKER = "getppid"
 #: Runs of each query in the child; the last one's count is kept.
 RUNS = 2
+#: Parts callgrind writes per run: the garbage collection before it (not kept), the run.
+PARTS_PER_RUN = 2
 #: Seconds one scale's process may take under callgrind (1M: about six minutes).
 SCALE_TIMEOUT = 3600
 
@@ -67,8 +70,13 @@ class CountError(RuntimeError):
 
 def child(folder: Path) -> int:
     """Load ``folder``, then run every query ``RUNS`` times, calling the marker once the
-    interpreter has started and imported hrkg, after the load, and after each run; print
-    one JSON line per query (its name, kind and rows)."""
+    interpreter has started and imported hrkg, after the load, and before and after each
+    run; print one JSON line per query (its name, kind and rows).
+
+    Garbage is collected before each run, as ``run.py``'s timed runs do: otherwise a full
+    collection of the objects the load left (tens of millions of instructions) would fall
+    into whichever run crossed the collector's threshold, at one scale and not the other.
+    """
     from run import HrkgSide  # imported here: the parent needs none of hrkg's store
 
     os.getppid()
@@ -80,6 +88,8 @@ def child(folder: Path) -> int:
     jobs += [("questions", name, plan["text"]) for name, plan in side.plan().items()]
     for kind, name, text in jobs:
         for _ in range(RUNS):
+            gc.collect()
+            os.getppid()
             rows = side.query(text)
             os.getppid()
         print(json.dumps({"kind": kind, "name": name, "rows": rows}), flush=True)
@@ -136,10 +146,11 @@ def count_scale(label: str, args: argparse.Namespace) -> dict:
         counts = part_counts(Path(scratch), label)
     printed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     answered = [line for line in printed if "rows" in line]
-    if len(counts) != 2 + RUNS * len(answered):
+    per_query = RUNS * PARTS_PER_RUN
+    if len(counts) != 2 + per_query * len(answered):
         raise CountError(
             f"{label}: callgrind wrote {len(counts)} parts for the start-up, the load and "
-            f"{RUNS * len(answered)} runs; something else called {MARKER}()"
+            f"{len(answered)} queries run {RUNS} times; something else called {MARKER}()"
         )
     result: dict = {
         "scale": label,
@@ -151,7 +162,8 @@ def count_scale(label: str, args: argparse.Namespace) -> dict:
         "questions": {},
     }
     for index, query in enumerate(answered):
-        runs = counts[2 + RUNS * index : 2 + RUNS * (index + 1)]
+        first = 2 + per_query * index
+        runs = counts[first + PARTS_PER_RUN - 1 : first + per_query : PARTS_PER_RUN]
         instructions = runs[-1]
         rows = query["rows"]
         result[query["kind"]][query["name"]] = {
