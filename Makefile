@@ -94,11 +94,11 @@ test: install allocator browser servers valgrind
 
 ## bench: fast-path validation against full pySHACL, a bounded loopback load test of
 ## `hrkg serve`, its two kinds of query worker, its answer cache and --warm, the store's own cost
-## per row as it grows (in seconds, and in instructions under valgrind), every question on an Oxigraph server and on Virtuoso (hence
-## `servers`), and hrkg against rdflib at 10k, 100k and 1M triples (load, every stored
-## question on both stores, export, validation, memory, reopening a store); each
-## compares with a baseline in the same run. Results: benchmarks/results/ (about an
-## hour; rdflib at 1M dominates).
+## per row as it grows (in seconds, and in instructions under valgrind), every question on
+## an Oxigraph server and on Virtuoso (hence `servers`), and hrkg against rdflib at 10k,
+## 100k and 1M triples (load, every stored question on both stores, export, validation,
+## memory, reopening a store); each compares with a baseline in the same run. Results:
+## benchmarks/results/ (about an hour; rdflib at 1M dominates).
 ## `make bench SCALES=10M BENCH_ARGS="--query-timeout 900 --repeat 1"` adds 10M triples:
 ## hrkg alone, on its persistent store (bulk load, then every question); rdflib is skipped
 ## past 1M and the table says so.

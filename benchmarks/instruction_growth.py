@@ -5,11 +5,12 @@ for the stored questions and for reference queries of fixed work per row alike. 
 cannot tell whether a query does more work per row on the larger store, or the same work
 more slowly, each lookup missing the processor's caches more often as the store outgrows
 them. Instructions can: valgrind's callgrind counts every instruction the process
-executes, and the count is the same on every run of the same build and data, however
-busy the machine is. So this script loads each scale into a process of its own under
-callgrind and runs every reference query and stored question there twice, keeping the
-second run's count (the first may pay for things done once). The load's count leaves out
-the interpreter's start-up and imports, counted apart.
+executes, and the count hardly moves from one run of the same build and data to the next
+(by a few thousand in billions), however busy the machine is. So this script loads each
+scale into a process of its own under callgrind and runs every reference query and
+stored question there twice, keeping the second run's count (the first may pay for
+things done once). The load's count leaves out the interpreter's start-up and imports,
+counted apart.
 
 The counts are split without instrumenting hrkg: the process calls ``os.getppid()`` after
 its imports, after the load and before and after every run, and callgrind, started with
@@ -254,9 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     labels = args.scales.split(",")
     if len(labels) < 2:
         parser.error("--scales needs two scales or more, e.g. 100k,1M")
+    for label in labels:
+        try:
+            parse_size(label)
+        except ValueError:
+            parser.error(f"--scales: {label!r} is not a size; write 100k, 1M or 2500")
     valgrind_command()  # fails early, before any data is generated
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda label: count_scale(label, args), labels))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = list(pool.map(lambda label: count_scale(label, args), labels))
+    except (CountError, subprocess.TimeoutExpired) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     timed = time_exponents(results, args.results / "engine_growth.json")
     print()
     print(table(results, timed))

@@ -1318,7 +1318,7 @@ def instruction_growth_lines(folder: Path, results: list[dict[str, Any]]) -> lis
     )
     return [
         "The same growth counted in instructions (`instruction_growth.py`, under valgrind's "
-        "callgrind: the same count on every run, whatever the machine's speed): the load "
+        "callgrind: nearly the same count on every run, whatever the machine's speed): the load "
         f"^{instruction_growth.exponent(small, large, 'load'):.2f}, the reference queries "
         f"{references}, the steepest question {steepest} ^{questions[steepest]:.2f}. Where "
         "time grows faster than the count, the same instructions take longer on the larger "

@@ -139,3 +139,16 @@ def test_run_shows_the_counts_only_for_its_own_datasets(
         assert f"the steepest question {steepest[0]} ^{steepest[1]:.2f}" in lines[0]
     else:
         assert lines == []
+
+
+@pytest.mark.parametrize(
+    ("scales", "message"),
+    [("2k", "needs two scales or more"), ("2k,ten", "'ten' is not a size")],
+    ids=["one-scale", "not-a-size"],
+)
+def test_bad_scales_are_refused_before_anything_runs(
+    tmp_path: Path, scales: str, message: str
+) -> None:
+    finished = _run("--scales", scales, "--data-dir", str(tmp_path), "--results", str(tmp_path))
+    assert finished.returncode == 2 and message in finished.stderr
+    assert list(tmp_path.iterdir()) == []
