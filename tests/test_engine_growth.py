@@ -63,28 +63,32 @@ def test_the_load_and_the_reference_queries_give_a_growth_exponent(
         assert math.isfinite(engine_growth.exponent(small, large, "queries", name))
 
 
-def _as_target_scales(record: dict, folder: Path) -> Path:
-    """The record with its scales named as the target's (100k, 1M), in a folder of its own."""
+def as_target_run(
+    record: dict, folder: Path, file_name: str, same_data: bool
+) -> tuple[Path, list[dict]]:
+    """A copy of a growth ``record`` of two scales, named as the target's (100k, 1M) and
+    written to ``file_name`` in a folder of its own under ``folder``; and the scale results
+    of a ``run.py`` run that measured those very datasets (or, unless ``same_data``, a 100k
+    dataset one triple larger)."""
+    record = json.loads(json.dumps(record))
     for result, label in zip(record["results"], ("100k", "1M"), strict=True):
         result["scale"] = label
     target = folder / "as-target"
     target.mkdir(exist_ok=True)
-    (target / "engine_growth.json").write_text(json.dumps(record), encoding="utf-8")
-    return target
+    (target / file_name).write_text(json.dumps(record), encoding="utf-8")
+    small, large = record["results"]
+    results = [
+        {"requested_triples": 100_000, "triples": small["triples"] + (0 if same_data else 1)},
+        {"requested_triples": 1_000_000, "triples": large["triples"]},
+    ]
+    return target, results
 
 
 @pytest.mark.parametrize("same_data", [True, False], ids=["same-datasets", "other-datasets"])
 def test_run_takes_the_interleaved_figures_only_for_its_own_datasets(
     growth: tuple[dict, Path], same_data: bool
 ) -> None:
-    record, folder = json.loads(json.dumps(growth[0])), growth[1]
-    target = _as_target_scales(record, folder)
-    small, large = record["results"]
-    shift = 0 if same_data else 1
-    results = [
-        {"requested_triples": 100_000, "triples": small["triples"] + shift},
-        {"requested_triples": 1_000_000, "triples": large["triples"]},
-    ]
+    target, results = as_target_run(growth[0], growth[1], "engine_growth.json", same_data)
     exponents = benchmark_module("run").interleaved_growth(target, results)
     if same_data:
         assert set(exponents) == {"load"} | {f"question:{name}" for name in _question_names()}

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from hrkg.allocator import chosen_library
+from test_engine_growth import as_target_run
 from test_generate import BENCHMARKS, benchmark_module
 
 SCALES = ("2k", "5k")
@@ -122,17 +123,9 @@ def test_run_shows_the_counts_only_for_its_own_datasets(
 ) -> None:
     """``run.py``'s results page quotes the counts beside its timings, but only when they
     were made on the very datasets it timed (a file left from other data would mislead)."""
-    record = json.loads(json.dumps(counted[0]))
-    for result, label in zip(record["results"], ("100k", "1M"), strict=True):
-        result["scale"] = label
-    (tmp_path / "instruction_growth.json").write_text(json.dumps(record), encoding="utf-8")
-    small, large = record["results"]
-    shift = 0 if same_data else 1
-    results = [
-        {"requested_triples": 100_000, "triples": small["triples"] + shift},
-        {"requested_triples": 1_000_000, "triples": large["triples"]},
-    ]
-    lines = benchmark_module("run").instruction_growth_lines(tmp_path, results)
+    record = counted[0]
+    target, results = as_target_run(record, tmp_path, "instruction_growth.json", same_data)
+    lines = benchmark_module("run").instruction_growth_lines(target, results)
     if same_data:
         script = benchmark_module("instruction_growth")
         steepest = max(script.over_limit(record["results"], -math.inf).items(), key=lambda i: i[1])
