@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import platform
 import shutil
@@ -52,7 +51,9 @@ from pathlib import Path
 
 import generate
 from engine_growth import PREFIXES, REFERENCES
+from engine_growth import exponent as seconds_exponent
 from hrkg.allocator import active_allocator, restart_with_allocator
+from run import growth_exponent
 from validation import parse_size
 
 #: The libc function whose calls cut the counts into parts (see the module docstring).
@@ -178,33 +179,34 @@ def count_scale(label: str, args: argparse.Namespace) -> dict:
 
 
 def exponent(small: dict, large: dict, kind: str, name: str | None = None) -> float:
-    """log(count ratio) / log(data ratio) between two scales: 1 is linear."""
+    """log(count ratio) / log(data ratio) between two scales' results: 1 is linear.
+
+    ``kind`` is ``queries`` (the reference queries) or ``questions`` with a ``name``, or
+    ``load``."""
     first, last = (
         (small[kind], large[kind]) if name is None else (small[kind][name], large[kind][name])
     )
-    return math.log(last["instructions"] / first["instructions"]) / math.log(
-        large["triples"] / small["triples"]
+    return growth_exponent(
+        first["instructions"], last["instructions"], small["triples"], large["triples"]
     )
 
 
-def time_exponents(results: list[dict], engine_growth: Path) -> dict[str, float]:
+def time_exponents(results: list[dict], timings: Path) -> dict[str, float]:
     """The growth of time that ``engine_growth.json`` measured between the same two scales
     of the same datasets, per query name; empty when it measured others."""
     try:
-        timed = json.loads(engine_growth.read_text(encoding="utf-8"))["results"]
+        timed = json.loads(timings.read_text(encoding="utf-8"))["results"]
     except (OSError, ValueError, KeyError):
         return {}
     by_scale = {(r["scale"], r["triples"]): r for r in timed}
     small, large = (by_scale.get((r["scale"], r["triples"])) for r in results[-2:])
     if small is None or large is None:
         return {}
-    ratio = math.log(large["triples"] / small["triples"])
-    growth = {"load": math.log(large["load"]["seconds"] / small["load"]["seconds"]) / ratio}
+    growth = {"load": seconds_exponent(small, large, "load")}
     for kind in ("queries", "questions"):
         for name, figures in large[kind].items():
-            before = small[kind].get(name)
-            if before and before["seconds"] > 0 and figures["seconds"] > 0:
-                growth[name] = math.log(figures["seconds"] / before["seconds"]) / ratio
+            if small[kind].get(name, {}).get("seconds") and figures["seconds"]:
+                growth[name] = seconds_exponent(small, large, kind, name)
     return growth
 
 

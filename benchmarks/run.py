@@ -1076,13 +1076,30 @@ GROWTH_TOLERANCE = 1.1
 GROWTH_MIN_SECONDS = 0.01
 
 
-def engine_growth_at_target_scales(folder: Path) -> tuple[dict | None, dict | None]:
-    """What ``engine_growth.py`` wrote into ``folder`` for 100k and for 1M, if it ran."""
-    path = folder / "engine_growth.json"
+def engine_growth_at_target_scales(
+    folder: Path, file_name: str = "engine_growth.json"
+) -> tuple[dict | None, dict | None]:
+    """What ``engine_growth.py`` (or the script writing ``file_name``, as
+    ``instruction_growth.py``) wrote into ``folder`` for 100k and for 1M, if it ran."""
+    path = folder / file_name
     if not path.is_file():
         return None, None
     by_scale = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
     return by_scale.get("100k"), by_scale.get("1M")
+
+
+def growth_of_these_datasets(
+    folder: Path, file_name: str, results: list[dict[str, Any]]
+) -> tuple[dict, dict] | None:
+    """The 100k and 1M figures in ``folder/file_name``, only if they were measured on this
+    run's very datasets (a file left from other data would judge the wrong run)."""
+    small, large = engine_growth_at_target_scales(folder, file_name)
+    ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
+    if not small or not large or ours[0] is None or ours[1] is None:
+        return None
+    if (small["triples"], large["triples"]) != (ours[0]["triples"], ours[1]["triples"]):
+        return None
+    return small, large
 
 
 def interleaved_growth(folder: Path, results: list[dict[str, Any]]) -> dict[str, float]:
@@ -1091,12 +1108,10 @@ def interleaved_growth(folder: Path, results: list[dict[str, Any]]) -> dict[str,
     ``question:NAME``); empty unless it measured the very datasets of this run."""
     import engine_growth  # here: engine_growth itself imports this module
 
-    small, large = engine_growth_at_target_scales(folder)
-    ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
-    if not small or not large or None in ours or "load" not in small:
+    measured = growth_of_these_datasets(folder, "engine_growth.json", results)
+    if measured is None or "load" not in measured[0]:
         return {}
-    if (small["triples"], large["triples"]) != tuple(r["triples"] for r in ours):  # type: ignore[index]
-        return {}
+    small, large = measured
     exponents = {"load": engine_growth.exponent(small, large, "load")}
     for name in large["questions"]:
         if name in small["questions"]:
@@ -1295,16 +1310,10 @@ def instruction_growth_lines(folder: Path, results: list[dict[str, Any]]) -> lis
     datasets: how the work grows, to set beside how the time does."""
     import instruction_growth  # here: it imports this module (through engine_growth)
 
-    path = folder / "instruction_growth.json"
-    if not path.is_file():
+    counted = growth_of_these_datasets(folder, "instruction_growth.json", results)
+    if counted is None:
         return []
-    counted = {r["scale"]: r for r in json.loads(path.read_text(encoding="utf-8"))["results"]}
-    small, large = counted.get("100k"), counted.get("1M")
-    ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
-    if not small or not large or ours[0] is None or ours[1] is None:
-        return []
-    if (small["triples"], large["triples"]) != (ours[0]["triples"], ours[1]["triples"]):
-        return []
+    small, large = counted
     questions = {
         name: instruction_growth.exponent(small, large, "questions", name)
         for name in large["questions"]
