@@ -1076,11 +1076,11 @@ GROWTH_TOLERANCE = 1.1
 GROWTH_MIN_SECONDS = 0.01
 
 
-def engine_growth_at_target_scales(
+def growth_at_target_scales(
     folder: Path, file_name: str = "engine_growth.json"
 ) -> tuple[dict | None, dict | None]:
-    """What ``engine_growth.py`` (or the script writing ``file_name``, as
-    ``instruction_growth.py``) wrote into ``folder`` for 100k and for 1M, if it ran."""
+    """What a growth script wrote into ``folder/file_name`` for 100k and for 1M, if it ran
+    (``engine_growth.py`` by default, or ``instruction_growth.py``)."""
     path = folder / file_name
     if not path.is_file():
         return None, None
@@ -1093,7 +1093,7 @@ def growth_of_these_datasets(
 ) -> tuple[dict, dict] | None:
     """The 100k and 1M figures in ``folder/file_name``, only if they were measured on this
     run's very datasets (a file left from other data would judge the wrong run)."""
-    small, large = engine_growth_at_target_scales(folder, file_name)
+    small, large = growth_at_target_scales(folder, file_name)
     ours = target_scale(results, 100_000), target_scale(results, TARGET_SCALE)
     if not small or not large or ours[0] is None or ours[1] is None:
         return None
@@ -1289,7 +1289,7 @@ def store_growth_lines(folder: Path) -> list[str]:
     ran: the yardstick for the questions' growth."""
     import engine_growth  # here: engine_growth itself imports this module
 
-    small, large = engine_growth_at_target_scales(folder)
+    small, large = growth_at_target_scales(folder)
     if not small or not large:
         return []
     growth = ", ".join(
